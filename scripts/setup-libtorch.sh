@@ -22,5 +22,6 @@ if [[ "$have" != "$TORCH_VERSION"* ]]; then
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "torch==$TORCH_VERSION"
 fi
 torch_dir="$("$VENV/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
-ln -sfn "$torch_dir" "$ROOT/.libtorch"
+# A relative link, so the checkout can move; `.cargo/config.toml` resolves it.
+ln -sfn "$(realpath --relative-to="$ROOT" "$torch_dir")" "$ROOT/.libtorch"
 echo "setup: libtorch $TORCH_VERSION at $ROOT/.libtorch -> $torch_dir" >&2

@@ -1,1 +1,95 @@
-fn main() {}
+//! `lungsound`: respiratory sound classification from the command line.
+//!
+//! This binary only parses arguments and wires the library crates together:
+//! every subcommand lives in `cmd/<verb>.rs` with its own clap `Args` and a
+//! `run` function. Errors are printed here, once, with their cause chain, and
+//! turned into the exit code (0 ok, 1 problems found under `--strict`, 2 error).
+
+mod cmd;
+mod outcome;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Respiratory (lung) sound classification: datasets, spectrograms, models,
+/// training, evaluation and prediction.
+#[derive(Debug, Parser)]
+#[command(name = "lungsound", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Exit with status 1 when any input was skipped because of a problem
+    /// (by default problems are reported and the batch goes on).
+    #[arg(long, global = true)]
+    strict: bool,
+    /// More log output (-v: debug, -vv: trace). `RUST_LOG` overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show duration, sample rate, channels and bit depth of audio files.
+    Info(cmd::info::InfoArgs),
+    /// Cut a dataset into one WAV per respiratory cycle / event plus manifest.csv.
+    Segment(cmd::segment::SegmentArgs),
+    /// Compute spectrograms (mel, STFT, log-STFT) as .npy and PNG.
+    Features(cmd::features::FeaturesArgs),
+    /// Summarise a dataset: class balance, durations, patients, devices, with plots.
+    Analyze(cmd::analyze::AnalyzeArgs),
+    /// Train a model on a dataset task.
+    Train(cmd::train::TrainArgs),
+    /// Evaluate a trained model on a dataset folder.
+    Evaluate(cmd::evaluate::EvaluateArgs),
+    /// Classify recordings with a trained model (the shipped default by default).
+    Predict(cmd::predict::PredictArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Info(args) => cmd::info::run(args),
+        Command::Segment(args) => cmd::segment::run(args),
+        Command::Features(args) => cmd::features::run(args),
+        Command::Analyze(args) => cmd::analyze::run(args),
+        Command::Train(args) => cmd::train::run(args),
+        Command::Evaluate(args) => cmd::evaluate::run(args),
+        Command::Predict(args) => cmd::predict::run(args),
+    };
+    match result {
+        Ok(outcome) => outcome.exit_code(cli.strict),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+

@@ -1,0 +1,9 @@
+//! One module per subcommand: its clap arguments and its `run` function.
+
+pub mod analyze;
+pub mod evaluate;
+pub mod features;
+pub mod info;
+pub mod predict;
+pub mod segment;
+pub mod train;
