@@ -7,6 +7,7 @@
 
 mod cmd;
 mod outcome;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -1,12 +1,47 @@
-//! `lungsound analyze` (being written).
+//! `lungsound analyze DATASET_DIR --out DIR`: a JSON summary, a Markdown
+//! report and PNG/SVG plots of what a dataset contains.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
 
 use crate::outcome::Outcome;
+use crate::progress;
 
 /// Arguments of `lungsound analyze`.
 #[derive(Debug, clap::Args)]
-pub struct AnalyzeArgs {}
+pub struct AnalyzeArgs {
+    /// Dataset folder: ICBHI (audio or annotation-only), SPRSound, or a folder
+    /// of recordings.
+    dataset_dir: PathBuf,
+    /// Output folder for summary.json, report.md and the plots.
+    #[arg(long)]
+    out: PathBuf,
+    /// Skip reading audio headers (no recording durations or sample rates).
+    #[arg(long)]
+    no_audio: bool,
+}
 
 /// Runs `lungsound analyze`.
-pub fn run(_args: AnalyzeArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`lungsound analyze` is not implemented yet")
+pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
+    let dataset = lungsound_datasets::load_dataset(&args.dataset_dir)
+        .with_context(|| format!("cannot read dataset {}", args.dataset_dir.display()))?;
+    let mut problems = progress::print_issues(&dataset.issues);
+    let summary = lungsound_datasets::summarize(&dataset, !args.no_audio);
+    if let Some(audio) = &summary.audio {
+        problems += progress::print_issues(&audio.errors);
+    }
+    let written = lungsound_report::write_analysis_report(&summary, &args.out)
+        .with_context(|| format!("cannot write the report to {}", args.out.display()))?;
+    println!(
+        "{:?} dataset: {} recordings ({} with audio), {} patients -> {} ({} files; start with report.md)",
+        summary.kind,
+        summary.n_recordings,
+        summary.n_with_audio,
+        summary.n_patients,
+        args.out.display(),
+        written.len()
+    );
+    progress::print_problem_summary(problems, "analysing");
+    Ok(Outcome::with_problems(problems))
 }
