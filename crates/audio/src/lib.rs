@@ -1,1 +1,43 @@
-//! (work in progress)
+//! Audio I/O for lungsound, the first stage of the pipeline: everything downstream
+//! (`lungsound-datasets`, `-features`, `-train`, `-serve`) gets its samples from here.
+//!
+//! - [`load`] decodes WAV (8/16/24/32-bit integer, 32/64-bit float, any channel count) and
+//!   FLAC into mono `f32` [`Audio`] (channel mean, integers scaled like soundfile/librosa),
+//!   and returns the file's [`AudioInfo`]; [`probe`] reads only the header;
+//!   [`decode_bytes`] does the same for in-memory uploads.
+//! - [`resample`] is a band-limited sinc resampler (rubato), time-aligned with its input,
+//!   returning `round(len · to / from)` samples; [`load_resampled`] combines the two.
+//! - [`to_mono`] mixes interleaved channels, [`write_wav`] writes 32-bit float mono WAV,
+//!   [`is_audio_path`] recognises `.wav` / `.flac`.
+//!
+//! Damaged input is an [`Error`] naming the file: missing, empty, not audio, unsupported
+//! encoding, corrupt or truncated stream, zero frames, NaN/inf samples. Oddities that do not
+//! stop decoding (float samples beyond ±1, a streamed WAV without a length, an ID3 tag before
+//! FLAC) are reported with `tracing::warn!`.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), lungsound_audio::Error> {
+//! use std::path::Path;
+//! let (audio, info) = lungsound_audio::load(Path::new("101_1b1_Al_sc_Meditron.wav"))?;
+//! println!("{} Hz, {} channels, {:.1} s", info.sample_rate, info.channels, audio.duration_s());
+//! let at_8k = lungsound_audio::resample(&audio.samples, audio.sample_rate, 8000)?;
+//! # let _ = at_8k;
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod container;
+mod decode;
+mod error;
+mod info;
+mod mono;
+mod resample;
+mod write;
+
+pub use decode::{decode_bytes, is_audio_path, load, load_resampled, probe};
+pub use error::Error;
+pub use info::{Audio, AudioInfo, Codec, SampleFormat};
+pub use mono::to_mono;
+pub use resample::{resample, resampled_len};
+pub use write::write_wav;
