@@ -37,6 +37,8 @@ enum Command {
     Segment(cmd::segment::SegmentArgs),
     /// Compute spectrograms (mel, STFT, log-STFT) as .npy and PNG.
     Features(cmd::features::FeaturesArgs),
+    /// Augment the training split of a segmented folder (pitch, time, gain, noise).
+    Augment(cmd::augment::AugmentArgs),
     /// Summarise a dataset: class balance, durations, patients, devices, with plots.
     Analyze(cmd::analyze::AnalyzeArgs),
     /// Train a model on a dataset task.
@@ -45,6 +47,8 @@ enum Command {
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Classify recordings with a trained model (the shipped default by default).
     Predict(cmd::predict::PredictArgs),
+    /// Serve the models over HTTP: a JSON API and a web page (Ctrl-C to stop).
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,10 +58,12 @@ fn main() -> ExitCode {
         Command::Info(args) => cmd::info::run(args),
         Command::Segment(args) => cmd::segment::run(args),
         Command::Features(args) => cmd::features::run(args),
+        Command::Augment(args) => cmd::augment::run(args),
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Train(args) => cmd::train::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Predict(args) => cmd::predict::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(cli.strict),

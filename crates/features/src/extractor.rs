@@ -54,7 +54,7 @@ pub struct Scratch(ScratchKind);
 enum ScratchKind {
     Mel {
         stft: StftScratch<f32>,
-        power: Vec<f64>,
+        power: Vec<f32>,
     },
     Spectrum(StftScratch<f64>),
 }
@@ -163,20 +163,17 @@ impl FeatureExtractor {
         }
         let mut out = match (&self.engine, &mut scratch.0) {
             (Engine::Mel { plan, filterbank }, ScratchKind::Mel { stft, power }) => {
-                let n_frames = plan.n_frames(samples.len());
-                let mut out = Array2::<f32>::zeros((filterbank.len(), n_frames));
-                if let Some(data) = out.as_slice_mut() {
-                    plan.for_each_frame(samples, stft, |t, spectrum| {
-                        for (p, c) in power.iter_mut().zip(spectrum) {
-                            *p = f64::from(c.norm_sqr());
-                        }
-                        filterbank.apply(power, &mut data[t..], n_frames);
-                    });
-                }
+                let mut out = Array2::zeros((filterbank.len(), plan.n_frames(samples.len())));
+                plan.columns(samples, stft, &mut out, |spectrum, column| {
+                    for (p, c) in power.iter_mut().zip(spectrum) {
+                        *p = c.norm_sqr();
+                    }
+                    filterbank.apply(power, column);
+                });
                 out
             }
             (Engine::Spectrum(plan), ScratchKind::Spectrum(stft)) => {
-                let mut out = plan.spectrogram(samples, stft, false);
+                let mut out = plan.magnitude(samples, stft);
                 if self.config.kind == FeatureKind::LogStft {
                     out.mapv_inplace(f32::ln_1p);
                 }

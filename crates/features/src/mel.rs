@@ -166,6 +166,11 @@ pub fn filterbank(
     weights
 }
 
+/// Partial sums in [`SparseFilterbank::apply`]: one AVX register of `f32`.
+const LANES: usize = 8;
+// `apply`'s final reduction is written out for eight lanes.
+const _: () = assert!(LANES == 8);
+
 /// A filterbank stored as one contiguous non-zero run per filter.
 ///
 /// Mel triangles touch only the bins between their neighbours' centres, so
@@ -174,12 +179,13 @@ pub fn filterbank(
 pub(crate) struct SparseFilterbank {
     /// Per filter: first bin, and the range of its weights in `weights`.
     runs: Vec<(usize, std::ops::Range<usize>)>,
-    weights: Vec<f64>,
+    weights: Vec<f32>,
 }
 
 impl SparseFilterbank {
     /// Keep the non-zero run `[first, last]` of each row of a dense `[n_filters, n_bins]` matrix.
     pub(crate) fn from_dense(dense: &Array2<f32>) -> Self {
+        let n_bins = dense.ncols();
         let mut runs = Vec::with_capacity(dense.nrows());
         let mut weights = Vec::new();
         for row in dense.outer_iter() {
@@ -188,13 +194,12 @@ impl SparseFilterbank {
             let begin = weights.len();
             let start = match (first, last) {
                 (Some(first), Some(last)) => {
-                    weights.extend(
-                        row.iter()
-                            .skip(first)
-                            .take(last + 1 - first)
-                            .map(|&w| f64::from(w)),
-                    );
-                    first
+                    // Widen the run (with the row's own zeros) to whole SIMD chunks
+                    // so `apply` needs no scalar remainder loop.
+                    let len = (last + 1 - first).next_multiple_of(LANES).min(n_bins);
+                    let start = first.min(n_bins - len);
+                    weights.extend(row.iter().skip(start).take(len).copied());
+                    start
                 }
                 _ => 0,
             };
@@ -208,13 +213,32 @@ impl SparseFilterbank {
         self.runs.len()
     }
 
-    /// `out[m * stride] = sum_k weights[m, k] * power[k]` for every filter `m`.
-    pub(crate) fn apply(&self, power: &[f64], out: &mut [f32], stride: usize) {
-        for (m, (start, range)) in self.runs.iter().enumerate() {
+    /// `out[m] = sum_k weights[m, k] * power[k]` for every filter `m`.
+    ///
+    /// In `f32`, like librosa's `einsum` of two float32 arrays: the terms are
+    /// non-negative, so the sum loses at most a few ulps.
+    pub(crate) fn apply(&self, power: &[f32], out: &mut [f32]) {
+        for ((start, range), o) in self.runs.iter().zip(out) {
             let w = &self.weights[range.clone()];
             let p = &power[*start..*start + w.len()];
-            let acc: f64 = w.iter().zip(p).map(|(a, b)| a * b).sum();
-            out[m * stride] = acc as f32;
+            // Independent partial sums: one running sum is a chain of dependent
+            // additions (~4 cycles each), eight lanes fill an AVX register.
+            let mut lanes = [0f32; LANES];
+            let (wc, pc) = (w.chunks_exact(LANES), p.chunks_exact(LANES));
+            let tail: f32 = wc
+                .remainder()
+                .iter()
+                .zip(pc.remainder())
+                .map(|(a, b)| a * b)
+                .sum();
+            for (a, b) in wc.zip(pc) {
+                for k in 0..LANES {
+                    lanes[k] += a[k] * b[k];
+                }
+            }
+            // Pairwise, so the reduction vectorises too.
+            let half: [f32; LANES / 2] = std::array::from_fn(|k| lanes[k] + lanes[k + LANES / 2]);
+            *o = ((half[0] + half[2]) + (half[1] + half[3])) + tail;
         }
     }
 }
@@ -266,21 +290,22 @@ mod tests {
         let dense = filterbank(22050, 1024, 40, 50.0, Some(8000.0), true, MelNorm::Slaney);
         let sparse = SparseFilterbank::from_dense(&dense);
         assert_eq!(sparse.len(), 40);
-        let power: Vec<f64> = (0..513)
-            .map(|k| 1.0 + (k as f64 * 0.37).sin().abs())
+        let power: Vec<f32> = (0..513)
+            .map(|k| 1.0 + (k as f32 * 0.37).sin().abs())
             .collect();
         let mut out = vec![0f32; 40];
-        sparse.apply(&power, &mut out, 1);
+        sparse.apply(&power, &mut out);
         for (m, row) in dense.outer_iter().enumerate() {
             let want: f64 = row
                 .iter()
                 .zip(&power)
-                .map(|(&w, &p)| f64::from(w) * p)
+                .map(|(&w, &p)| f64::from(w) * f64::from(p))
                 .sum();
             assert_relative_eq!(f64::from(out[m]), want, max_relative = 1e-6);
         }
-        // Far fewer stored weights than the dense matrix.
+        // Far fewer stored weights than the dense matrix, in whole SIMD chunks.
         assert!(sparse.weights.len() < 3 * 513);
+        assert!(sparse.runs.iter().all(|(_, r)| r.len() % LANES == 0));
     }
 
     #[test]

@@ -3,10 +3,9 @@
 //!
 //! librosa multiplies each float32 frame by a float64 window, so its FFT runs
 //! in float64 and only the result is rounded to complex64. [`StftPlan`] is
-//! generic over the FFT's precision: the window product is always formed in
-//! `f64` (as librosa does) and then transformed in `f64` (STFT kinds: every bin
-//! within ~3e-7 of librosa's) or `f32` (mel: ~3x faster, and the band sums
-//! stay within ~1e-5; see `FeatureExtractor`). The FFT is planned once per
+//! generic over the working precision (window product and FFT): `f64` for the
+//! STFT kinds (every bin within ~3e-7 of librosa's) or `f32` for mel (~3x
+//! faster with AVX; the band sums stay within ~1e-5, see `FeatureExtractor`). The FFT is planned once per
 //! plan and every buffer is reused across frames, so a call allocates only its
 //! output.
 
@@ -25,6 +24,8 @@ pub(crate) trait Real: realfft::FftNum {
     fn round_from(x: f64) -> Self;
     /// Widen to `f64`.
     fn widen(self) -> f64;
+    /// Convert an `f32` sample (exact for both types).
+    fn lift(x: f32) -> Self;
 }
 
 impl Real for f32 {
@@ -34,6 +35,9 @@ impl Real for f32 {
     fn widen(self) -> f64 {
         f64::from(self)
     }
+    fn lift(x: f32) -> Self {
+        x
+    }
 }
 
 impl Real for f64 {
@@ -42,6 +46,9 @@ impl Real for f64 {
     }
     fn widen(self) -> f64 {
         self
+    }
+    fn lift(x: f32) -> Self {
+        f64::from(x)
     }
 }
 
@@ -53,8 +60,9 @@ pub(crate) struct StftPlan<T: Real = f64> {
     n_fft: usize,
     hop_length: usize,
     center: bool,
-    /// Hann window of `win_length` zero-padded to `n_fft` (`librosa.util.pad_center`).
-    window: Vec<f64>,
+    /// Hann window of `win_length` zero-padded to `n_fft` (`librosa.util.pad_center`),
+    /// rounded to `T` (exact for `f64`, librosa's precision).
+    window: Vec<T>,
     /// The window's non-zero extent `[lo, hi)` inside `0..n_fft`.
     window_lo: usize,
     window_hi: usize,
@@ -66,7 +74,16 @@ pub(crate) struct StftScratch<T: Real = f64> {
     frame: Vec<T>,
     spectrum: Vec<Complex<T>>,
     fft_scratch: Vec<Complex<T>>,
+    /// [`COLUMN_BLOCK`] output columns, frame-major, waiting to be written out.
+    columns: Vec<f32>,
 }
+
+/// Output columns gathered before they are written out.
+///
+/// Frames come one at a time but the output is `[n_rows, n_frames]` row-major,
+/// so writing a frame straight into its column touches `n_rows` cache lines
+/// per frame. Gathering 16 columns first turns that into one 64-byte line per row.
+const COLUMN_BLOCK: usize = 16;
 
 impl<T: Real> StftPlan<T> {
     /// Validate the framing parameters and plan the FFT.
@@ -100,7 +117,7 @@ impl<T: Real> StftPlan<T> {
             n_fft,
             hop_length,
             center,
-            window,
+            window: window.into_iter().map(T::round_from).collect(),
             window_lo,
             window_hi,
             fft,
@@ -136,6 +153,7 @@ impl<T: Real> StftPlan<T> {
             frame: self.fft.make_input_vec(),
             spectrum: self.fft.make_output_vec(),
             fft_scratch: self.fft.make_scratch_vec(),
+            columns: Vec::new(),
         }
     }
 
@@ -172,13 +190,13 @@ impl<T: Real> StftPlan<T> {
             if first >= 0 && last as usize <= samples.len() {
                 let src = &samples[first as usize..last as usize];
                 for ((d, &x), &w) in dst.iter_mut().zip(src).zip(window) {
-                    *d = T::round_from(f64::from(x) * w);
+                    *d = T::lift(x) * w;
                 }
             } else {
                 for (i, (d, &w)) in dst.iter_mut().zip(window).enumerate() {
                     let idx = first + i as isize;
                     *d = if idx >= 0 && (idx as usize) < samples.len() {
-                        T::round_from(f64::from(samples[idx as usize]) * w)
+                        T::lift(samples[idx as usize]) * w
                     } else {
                         T::zero()
                     };
@@ -195,23 +213,46 @@ impl<T: Real> StftPlan<T> {
         }
     }
 
-    /// Magnitude (`power == 1`) or power (`power == 2`) spectrogram, `[n_bins, n_frames]`.
-    pub(crate) fn spectrogram(
+    /// Fill `out` (`[n_rows, n_frames]`, `n_frames` = [`Self::n_frames`] of the signal)
+    /// column by column: `column(spectrum, out_column)` turns each frame's spectrum into
+    /// its `n_rows` output values.
+    pub(crate) fn columns(
         &self,
         samples: &[f32],
         scratch: &mut StftScratch<T>,
-        squared: bool,
-    ) -> Array2<f32> {
-        let n_frames = self.n_frames(samples.len());
-        let mut out = Array2::<f32>::zeros((self.n_bins(), n_frames));
-        if let Some(data) = out.as_slice_mut() {
-            self.for_each_frame(samples, scratch, |t, spectrum| {
-                for (k, c) in spectrum.iter().enumerate() {
-                    let p = c.norm_sqr().widen();
-                    data[k * n_frames + t] = if squared { p } else { p.sqrt() } as f32;
+        out: &mut Array2<f32>,
+        mut column: impl FnMut(&[Complex<T>], &mut [f32]),
+    ) {
+        let (n_rows, n_frames) = out.dim();
+        debug_assert_eq!(n_frames, self.n_frames(samples.len()));
+        let Some(data) = out.as_slice_mut() else {
+            return;
+        };
+        let mut block = std::mem::take(&mut scratch.columns);
+        block.resize(COLUMN_BLOCK * n_rows, 0.0);
+        self.for_each_frame(samples, scratch, |t, spectrum| {
+            let j = t % COLUMN_BLOCK;
+            column(spectrum, &mut block[j * n_rows..(j + 1) * n_rows]);
+            if j + 1 == COLUMN_BLOCK || t + 1 == n_frames {
+                let t0 = t - j;
+                for (m, row) in data.chunks_exact_mut(n_frames).enumerate() {
+                    for (jj, o) in row[t0..=t].iter_mut().enumerate() {
+                        *o = block[jj * n_rows + m];
+                    }
                 }
-            });
-        }
+            }
+        });
+        scratch.columns = block;
+    }
+
+    /// Magnitude spectrogram `|S|`, `[n_bins, n_frames]`.
+    pub(crate) fn magnitude(&self, samples: &[f32], scratch: &mut StftScratch<T>) -> Array2<f32> {
+        let mut out = Array2::<f32>::zeros((self.n_bins(), self.n_frames(samples.len())));
+        self.columns(samples, scratch, &mut out, |spectrum, column| {
+            for (o, c) in column.iter_mut().zip(spectrum) {
+                *o = c.norm_sqr().widen().sqrt() as f32;
+            }
+        });
         out
     }
 }
@@ -238,7 +279,7 @@ pub fn stft_magnitude(
 ) -> Result<Array2<f32>, Error> {
     let plan = StftPlan::<f64>::new(n_fft, hop_length, win_length, center)?;
     let mut scratch = plan.scratch();
-    Ok(plan.spectrogram(samples, &mut scratch, false))
+    Ok(plan.magnitude(samples, &mut scratch))
 }
 
 #[cfg(test)]

@@ -1,12 +1,79 @@
-//! `lungsound evaluate` (being written).
+//! `lungsound evaluate --model RUN_DIR --data DIR --out EVAL_DIR`: scores a
+//! trained run on a dataset folder of the same kind and writes
+//! `metrics.json`, `predictions.csv`, `confusion_matrix.png`, `roc.png` and
+//! `report.md`. Evaluating the same run on the same data again, on the same
+//! device and thread count, rewrites identical `metrics.json` and
+//! `predictions.csv`.
 
+use std::path::PathBuf;
+
+use anyhow::Context;
+use lungsound_train::{EvalSplit, EvaluateOptions, FeatureCache};
+
+use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
 
 /// Arguments of `lungsound evaluate`.
 #[derive(Debug, clap::Args)]
-pub struct EvaluateArgs {}
+pub struct EvaluateArgs {
+    /// Run directory of the trained model (config.json + model.safetensors).
+    #[arg(long, value_name = "RUN_DIR")]
+    model: PathBuf,
+    /// Dataset folder to evaluate on (same dataset kind as the model's).
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Output folder.
+    #[arg(long, value_name = "EVAL_DIR")]
+    out: PathBuf,
+    /// Which recordings of DIR: all, the run's patient-wise train or val
+    /// split (DIR must be the training folder), or ICBHI's official test split.
+    #[arg(long, default_value = "all", value_name = "SPLIT")]
+    split: EvalSplit,
+    /// Clips per forward pass.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    batch_size: usize,
+    /// Feature cache folder [default: EVAL_DIR/../.cache/features].
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the feature cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// CPU threads for libtorch and feature computation [default: all].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// cpu or cuda [default: cuda if available].
+    #[arg(long)]
+    device: Option<DeviceArg>,
+}
 
 /// Runs `lungsound evaluate`.
-pub fn run(_args: EvaluateArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`lungsound evaluate` is not implemented yet")
+pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
+    runtime::set_threads(args.threads)?;
+    let mut options = EvaluateOptions::new(runtime::device(args.device)?);
+    options.split = args.split;
+    options.batch_size = args.batch_size.max(1);
+    options.command = runtime::command_line();
+    options.cache = match (&args.cache_dir, args.no_cache) {
+        (_, true) => FeatureCache::disabled(),
+        (Some(dir), false) => FeatureCache::new(dir),
+        (None, false) => FeatureCache::new(lungsound_train::default_cache_dir(&args.out)),
+    };
+    let report = lungsound_train::evaluate_run(&args.model, &args.data, &args.out, &options)
+        .with_context(|| format!("cannot evaluate {} on {}", args.model.display(), args.data.display()))?;
+    for issue in &report.issues {
+        eprintln!("{issue}");
+    }
+    let m = &report.metrics;
+    println!(
+        "{} units: accuracy {:.4}, BioCAS SE {:.4} SP {:.4} Score {:.4}, ICBHI Score {:.4}{}",
+        m.n_samples,
+        m.accuracy,
+        m.biocas.sensitivity,
+        m.biocas.specificity,
+        m.biocas.score,
+        m.icbhi.score,
+        m.auc_macro.map_or(String::new(), |a| format!(", macro AUC {a:.4}"))
+    );
+    println!("wrote {}", args.out.display());
+    Ok(Outcome::with_problems(runtime::count_problems(&report.issues)))
 }

@@ -1,9 +1,11 @@
 //! One module per subcommand: its clap arguments and its `run` function.
 
 pub mod analyze;
+pub mod augment;
 pub mod evaluate;
 pub mod features;
 pub mod info;
 pub mod predict;
 pub mod segment;
+pub mod serve;
 pub mod train;

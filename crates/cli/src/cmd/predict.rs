@@ -1,12 +1,240 @@
-//! `lungsound predict` (being written).
+//! `lungsound predict FILE... [--model DIR] [--events FILE] [--json]`:
+//! classifies recordings (WAV/FLAC, any sample rate) with trained models.
+//!
+//! `--model` is a run directory or a folder of run directories; each model
+//! gives its record-level label and either an event timeline (sliding
+//! windows) or, with `--events`, one prediction per annotated event. The
+//! default is the `models/` folder shipped with lungsound (found beside the
+//! executable, above it, or in the source tree; see [`default_models`]).
 
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use lungsound_train::{CONFIG_FILE, Predictor, RecordingPrediction};
+use serde::Serialize;
+
+use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
+
+/// Environment variable naming the default models folder.
+const MODELS_ENV: &str = "LUNGSOUND_MODELS";
 
 /// Arguments of `lungsound predict`.
 #[derive(Debug, clap::Args)]
-pub struct PredictArgs {}
+pub struct PredictArgs {
+    /// Recordings to classify (.wav or .flac, any sample rate).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// A run directory, or a folder of run directories [default: the shipped
+    /// models/ folder, or $LUNGSOUND_MODELS].
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+    /// Event boundaries: SPRSound .json (event_annotation) or ICBHI .txt;
+    /// give one per FILE, in the same order.
+    #[arg(long, value_name = "FILE")]
+    events: Vec<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// CPU threads for libtorch [default: all].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// cpu or cuda [default: cuda if available].
+    #[arg(long)]
+    device: Option<DeviceArg>,
+}
+
+/// One model's prediction for one file (an element of the JSON output).
+#[derive(Debug, Serialize)]
+struct ModelPrediction {
+    /// The run directory's name.
+    model: String,
+    #[serde(flatten)]
+    prediction: RecordingPrediction,
+}
+
+/// All predictions for one file.
+#[derive(Debug, Serialize)]
+struct FilePrediction {
+    file: PathBuf,
+    sample_rate: u32,
+    duration_s: f64,
+    predictions: Vec<ModelPrediction>,
+}
 
 /// Runs `lungsound predict`.
-pub fn run(_args: PredictArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`lungsound predict` is not implemented yet")
+pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
+    runtime::set_threads(args.threads)?;
+    let device = runtime::device(args.device)?;
+    if !args.events.is_empty() && args.events.len() != args.files.len() {
+        bail!(
+            "--events was given {} time(s) for {} file(s); give one events file per FILE, in order",
+            args.events.len(),
+            args.files.len()
+        );
+    }
+    let model_dir = match &args.model {
+        Some(dir) => dir.clone(),
+        None => default_models()?,
+    };
+    let run_dirs = run_dirs(&model_dir)?;
+    let predictors = run_dirs
+        .iter()
+        .map(|dir| Predictor::load(dir, device).with_context(|| format!("cannot load the model in {}", dir.display())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    let mut problems = 0;
+    let mut outputs = Vec::new();
+    for (i, file) in args.files.iter().enumerate() {
+        let result = (|| -> anyhow::Result<FilePrediction> {
+            let (audio, _) = lungsound_audio::load(file)?;
+            let events = match args.events.get(i) {
+                Some(path) => Some(read_events(path)?),
+                None => None,
+            };
+            let spans: Option<Vec<(f64, f64)>> = events.as_ref().map(|ev| ev.iter().map(|e| (e.1, e.2)).collect());
+            let mut predictions = Vec::new();
+            for (p, dir) in predictors.iter().zip(&run_dirs) {
+                let mut prediction = p
+                    .predict(&audio, spans.as_deref())
+                    .with_context(|| format!("model {}", dir.display()))?;
+                if let Some(ev) = &events {
+                    // Report the annotation's own event indices.
+                    for e in &mut prediction.events {
+                        e.index = ev.get(e.index).map_or(e.index, |x| x.0);
+                    }
+                }
+                predictions.push(ModelPrediction {
+                    model: dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned()),
+                    prediction,
+                });
+            }
+            Ok(FilePrediction {
+                file: file.clone(),
+                sample_rate: audio.sample_rate,
+                duration_s: audio.duration_s(),
+                predictions,
+            })
+        })();
+        match result {
+            Ok(p) => {
+                if !args.json {
+                    print_table(&p);
+                }
+                outputs.push(p);
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e:#}", file.display());
+                problems += 1;
+            }
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outputs)?);
+    }
+    if outputs.is_empty() {
+        bail!("no file could be classified");
+    }
+    Ok(Outcome::with_problems(problems))
+}
+
+/// `(stored index, start_s, end_s)` of the events in an annotation file.
+fn read_events(path: &Path) -> anyhow::Result<Vec<(usize, f64, f64)>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let (events, issues) = if is_json {
+        let (annotation, issues) = lungsound_datasets::parse_annotation(&bytes, path);
+        (annotation.map(|a| a.events).unwrap_or_default(), issues)
+    } else {
+        lungsound_datasets::parse_cycles(&String::from_utf8_lossy(&bytes), path)
+    };
+    for issue in &issues {
+        eprintln!("{issue}");
+    }
+    if events.is_empty() {
+        bail!("{}: no events found", path.display());
+    }
+    Ok(events.iter().map(|e| (e.index, e.start_s, e.end_s)).collect())
+}
+
+/// The run directories in `dir`: itself if it holds a config.json, else its
+/// sub-folders that do (sorted).
+fn run_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if dir.join(CONFIG_FILE).is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read model folder {}", dir.display()))?;
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(CONFIG_FILE).is_file())
+        .collect();
+    dirs.sort();
+    if dirs.is_empty() {
+        bail!(
+            "{} is neither a run directory (no {CONFIG_FILE}) nor a folder of run directories",
+            dir.display()
+        );
+    }
+    Ok(dirs)
+}
+
+/// The shipped `models/` folder: `$LUNGSOUND_MODELS`, else `models/` beside
+/// the executable or in one of its parent folders (an installed tree or
+/// `target/<profile>/`), else the source tree's (compile-time path).
+pub(crate) fn default_models() -> anyhow::Result<PathBuf> {
+    let mut tried = Vec::new();
+    if let Some(dir) = std::env::var_os(MODELS_ENV).filter(|d| !d.is_empty()) {
+        let dir = PathBuf::from(dir);
+        if dir.is_dir() {
+            return Ok(dir);
+        }
+        tried.push(format!("{} (${MODELS_ENV})", dir.display()));
+    }
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.canonicalize().ok()).and_then(|e| e.parent().map(Path::to_path_buf)) {
+        for dir in exe_dir.ancestors().take(4) {
+            let candidate = dir.join("models");
+            if is_models_folder(&candidate) {
+                return Ok(candidate);
+            }
+            tried.push(candidate.display().to_string());
+        }
+    }
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    if is_models_folder(&source) {
+        return Ok(source.canonicalize().unwrap_or(source));
+    }
+    tried.push(source.display().to_string());
+    bail!(
+        "no models folder found; looked in: {}. Pass --model RUN_DIR or set ${MODELS_ENV}",
+        tried.join(", ")
+    )
+}
+
+fn is_models_folder(dir: &Path) -> bool {
+    dir.is_dir() && run_dirs(dir).is_ok()
+}
+
+fn print_table(p: &FilePrediction) {
+    println!("{}  ({:.2} s, {} Hz)", p.file.display(), p.duration_s, p.sample_rate);
+    for m in &p.predictions {
+        let r = &m.prediction;
+        let probs = r
+            .classes
+            .iter()
+            .zip(&r.probabilities)
+            .map(|(c, v)| format!("{c} {v:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!("  {} (task {}): {}  [{probs}]", m.model, r.task, r.label);
+        for e in &r.events {
+            let best = e.probabilities.iter().copied().fold(0f32, f32::max);
+            println!("    event {:>3}  {:>7.2}–{:<7.2} s  {:<16} {best:.2}", e.index, e.start_s, e.end_s, e.label);
+        }
+        for s in &r.segments {
+            println!("    {:>7.2}–{:<7.2} s  {:<16} {:.2}", s.start_s, s.end_s, s.label, s.confidence);
+        }
+        for w in &r.warnings {
+            println!("    warning: {w}");
+        }
+    }
 }

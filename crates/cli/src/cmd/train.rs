@@ -1,12 +1,370 @@
-//! `lungsound train` (being written).
+//! `lungsound train --dataset sprsound|icbhi --data DIR --task T --out RUN_DIR`:
+//! trains a model and writes a run directory (config.json, history.csv,
+//! model.safetensors, checkpoint.safetensors, model_card.md).
+//!
+//! Settings come from, in increasing priority: the defaults of
+//! `lungsound_train::ExperimentConfig::new` (small-cnn on log-mel), the
+//! `--config` file (JSON or TOML, keys as in `config.json`), then the flags.
+//! `--resume RUN_DIR` continues a run from its checkpoint with the run's own
+//! config (only `--epochs` may change it).
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use lungsound_datasets::{DatasetKind, PadMode, Task};
+use lungsound_features::FeatureKind;
+use lungsound_train::config::{ClassWeights, OptimizerKind, ScheduleKind};
+use lungsound_train::{ExperimentConfig, FeatureCache, TrainOptions, default_cache_dir};
+
+pub(crate) mod runtime;
+
+use runtime::DeviceArg;
 use crate::outcome::Outcome;
 
 /// Arguments of `lungsound train`.
 #[derive(Debug, clap::Args)]
-pub struct TrainArgs {}
+pub struct TrainArgs {
+    /// Dataset format of --data: sprsound or icbhi.
+    #[arg(long, value_name = "KIND")]
+    dataset: Option<DatasetKind>,
+    /// Training data folder (ICBHI: only its official train split is used).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Task: 1-1, 1-2 (events), 2-1, 2-2 (records), cycles4 (ICBHI cycles).
+    #[arg(long)]
+    task: Option<Task>,
+    /// Network architecture: small-cnn, vgg16, vgg19, resnet18, resnet152v2,
+    /// mobilenetv3-large, inceptionv3, dualnet [default: small-cnn].
+    #[arg(long, value_name = "NAME")]
+    arch: Option<String>,
+    /// small-cnn channel width multiplier [default: 0.5].
+    #[arg(long, value_name = "W", help_heading = "Model")]
+    width_multiplier: Option<f64>,
+    /// Dropout before the classifier [default: 0.3].
+    #[arg(long, value_name = "P", help_heading = "Model")]
+    dropout: Option<f64>,
+    /// Initial weights (e.g. torchvision ImageNet safetensors / .pth).
+    #[arg(long, value_name = "FILE", help_heading = "Model")]
+    pretrained: Option<PathBuf>,
+    /// Freeze the parameters before this layer (e.g. layer3).
+    #[arg(long, value_name = "LAYER", help_heading = "Model")]
+    freeze_until: Option<String>,
+    /// Run directory to create.
+    #[arg(long, value_name = "RUN_DIR")]
+    out: Option<PathBuf>,
+    /// Settings file (JSON or TOML, keys as in config.json); flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Continue the run in RUN_DIR from its last checkpoint.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["dataset", "data", "task", "out", "config"])]
+    resume: Option<PathBuf>,
+
+    /// Spectrogram: mel, stft or logstft [default: mel, in dB].
+    #[arg(long, value_name = "KIND", help_heading = "Features")]
+    features: Option<FeatureKind>,
+    /// Number of mel bands [default: 64].
+    #[arg(long, value_name = "N", help_heading = "Features")]
+    n_mels: Option<usize>,
+    /// FFT size in samples [default: 512].
+    #[arg(long, value_name = "N", help_heading = "Features")]
+    n_fft: Option<usize>,
+    /// Samples between frames [default: 128 for events, 256 for records].
+    #[arg(long, value_name = "N", help_heading = "Features")]
+    hop_length: Option<usize>,
+    /// Lowest mel frequency (Hz) [default: 50].
+    #[arg(long, value_name = "HZ", help_heading = "Features")]
+    fmin: Option<f32>,
+    /// Highest mel frequency (Hz) [default: sample_rate / 2].
+    #[arg(long, value_name = "HZ", help_heading = "Features")]
+    fmax: Option<f32>,
+    /// Resample audio to this rate (Hz) [default: 8000].
+    #[arg(long, value_name = "HZ", help_heading = "Features")]
+    sample_rate: Option<u32>,
+    /// Clip length in seconds (events: each event fitted to it; records:
+    /// window length) [default: 2 for events, 8 for records].
+    #[arg(long, value_name = "S", help_heading = "Features")]
+    clip_seconds: Option<f64>,
+    /// Hop between windows of a recording (s) [default: clip_seconds / 2].
+    #[arg(long, value_name = "S", help_heading = "Features")]
+    window_hop_seconds: Option<f64>,
+    /// Padding of short clips: zero or repeat [default: repeat].
+    #[arg(long, value_name = "MODE", help_heading = "Features")]
+    pad: Option<PadMode>,
+    /// Resize spectrograms to HxW before the network (e.g. 224x224).
+    #[arg(long, value_name = "HxW", value_parser = parse_size, help_heading = "Features")]
+    input_size: Option<[usize; 2]>,
+    /// Feature cache folder [default: RUN_DIR/../.cache/features].
+    #[arg(long, value_name = "DIR", help_heading = "Features")]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the feature cache.
+    #[arg(long, help_heading = "Features")]
+    no_cache: bool,
+
+    /// adam, adamw, sgd or rmsprop [default: adamw].
+    #[arg(long, value_name = "NAME", help_heading = "Optimization")]
+    optimizer: Option<OptimizerKind>,
+    /// Peak learning rate [default: 0.001].
+    #[arg(long, value_name = "LR", help_heading = "Optimization")]
+    lr: Option<f64>,
+    /// Momentum of sgd / rmsprop [default: 0.9].
+    #[arg(long, value_name = "M", help_heading = "Optimization")]
+    momentum: Option<f64>,
+    /// Weight decay (decoupled for adamw) [default: 0.01].
+    #[arg(long, value_name = "W", help_heading = "Optimization")]
+    weight_decay: Option<f64>,
+    /// constant, cosine, step or plateau [default: cosine].
+    #[arg(long, value_name = "NAME", help_heading = "Optimization")]
+    schedule: Option<ScheduleKind>,
+    /// Linear warmup length in epochs [default: 1].
+    #[arg(long, value_name = "EPOCHS", help_heading = "Optimization")]
+    warmup_epochs: Option<f64>,
+    /// Samples per batch [default: 64].
+    #[arg(long, value_name = "N", help_heading = "Optimization")]
+    batch_size: Option<usize>,
+    /// Maximum number of epochs [default: 30].
+    #[arg(long, value_name = "N", help_heading = "Optimization")]
+    epochs: Option<usize>,
+    /// Stop after N epochs without a better validation Score (0: never) [default: 10].
+    #[arg(long, value_name = "N", help_heading = "Optimization")]
+    patience: Option<usize>,
+    /// Loss weights: off, inverse (class frequency) or sqrt (its square root) [default: inverse].
+    #[arg(long, value_name = "MODE", help_heading = "Optimization")]
+    class_weights: Option<ClassWeights>,
+    /// Decay of the weight EMA that is validated and saved (0: off) [default: 0.995].
+    #[arg(long, value_name = "D", help_heading = "Optimization")]
+    ema_decay: Option<f64>,
+    /// Label smoothing [default: 0].
+    #[arg(long, value_name = "E", help_heading = "Optimization")]
+    label_smoothing: Option<f64>,
+    /// Seed of initialisation, shuffling and dropout [default: 42].
+    #[arg(long, help_heading = "Optimization")]
+    seed: Option<u64>,
+    /// Fraction of recordings (whole patients) for validation [default: 0.2].
+    #[arg(long, value_name = "F", help_heading = "Optimization")]
+    val_fraction: Option<f64>,
+    /// Seed of the patient-wise split [default: 2022].
+    #[arg(long, value_name = "SEED", help_heading = "Optimization")]
+    split_seed: Option<u64>,
+
+    /// CPU threads for libtorch and feature computation [default: all].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// cpu or cuda [default: cuda if available].
+    #[arg(long)]
+    device: Option<DeviceArg>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_size(s: &str) -> Result<[usize; 2], String> {
+    let (h, w) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected HxW such as 224x224, got {s:?}"))?;
+    let n = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("{v:?} in {s:?} is not a size"));
+    Ok([n(h)?, n(w)?])
+}
+
+impl TrainArgs {
+    /// Defaults < config file < flags.
+    fn experiment(&self) -> anyhow::Result<ExperimentConfig> {
+        let file: Option<serde_json::Value> = match &self.config {
+            Some(path) => Some(lungsound_train::config::read_settings(path)?),
+            None => None,
+        };
+        let from_file = |key: &str| file.as_ref().and_then(|f| f.get(key)).and_then(|v| v.as_str()).map(str::to_string);
+        let dataset = match (self.dataset, from_file("dataset")) {
+            (Some(d), _) => d,
+            (None, Some(d)) => d.parse()?,
+            (None, None) => bail!("--dataset sprsound|icbhi is required"),
+        };
+        let task = match (self.task, from_file("task")) {
+            (Some(t), _) => t,
+            (None, Some(t)) => t.parse()?,
+            (None, None) if dataset == DatasetKind::Icbhi => Task::Cycles4,
+            (None, None) => bail!("--task 1-1|1-2|2-1|2-2 is required"),
+        };
+        let data = match (&self.data, from_file("data_dir")) {
+            (Some(d), _) => d.clone(),
+            (None, Some(d)) => PathBuf::from(d),
+            (None, None) => bail!("--data DIR is required"),
+        };
+        let mut c = ExperimentConfig::new(dataset, task, data.clone());
+        if let Some(path) = &self.config {
+            c = c.merge_file(path)?;
+        }
+        c.dataset = dataset;
+        c.task = task;
+        c.data_dir = data;
+        if let Some(arch) = &self.arch {
+            c.model.arch = arch.parse().map_err(|e| anyhow::anyhow!("--arch: {e}"))?;
+        }
+        set(&mut c.model.width_multiplier, self.width_multiplier);
+        set(&mut c.model.dropout, self.dropout);
+        if self.pretrained.is_some() {
+            c.training.pretrained = self.pretrained.clone();
+        }
+        if self.freeze_until.is_some() {
+            c.training.freeze_until = self.freeze_until.clone();
+        }
+        let f = &mut c.features;
+        let s = &mut f.spectrogram;
+        set(&mut s.kind, self.features);
+        if self.features.is_some_and(|k| k == FeatureKind::LogStft) {
+            s.db = false; // already log-compressed
+        }
+        set(&mut s.n_mels, self.n_mels);
+        set(&mut s.n_fft, self.n_fft);
+        set(&mut s.hop_length, self.hop_length);
+        set(&mut s.fmin, self.fmin);
+        if self.fmax.is_some() {
+            s.fmax = self.fmax;
+        }
+        set(&mut f.sample_rate, self.sample_rate);
+        if let Some(clip) = self.clip_seconds {
+            f.clip_seconds = clip;
+            f.window_hop_seconds = clip / 2.0;
+        }
+        set(&mut f.window_hop_seconds, self.window_hop_seconds);
+        set(&mut f.pad, self.pad);
+        if self.input_size.is_some() {
+            f.input_size = self.input_size;
+        }
+        let o = &mut c.optimizer;
+        set(&mut o.kind, self.optimizer);
+        set(&mut o.lr, self.lr);
+        set(&mut o.momentum, self.momentum);
+        set(&mut o.weight_decay, self.weight_decay);
+        set(&mut c.schedule.kind, self.schedule);
+        set(&mut c.schedule.warmup_epochs, self.warmup_epochs);
+        let t = &mut c.training;
+        set(&mut t.batch_size, self.batch_size);
+        set(&mut t.epochs, self.epochs);
+        if let Some(p) = self.patience {
+            t.patience = (p > 0).then_some(p);
+        }
+        set(&mut t.class_weights, self.class_weights);
+        set(&mut t.ema_decay, self.ema_decay);
+        set(&mut t.label_smoothing, self.label_smoothing);
+        set(&mut t.seed, self.seed);
+        set(&mut c.split.val_fraction, self.val_fraction);
+        set(&mut c.split.seed, self.split_seed);
+        c.command = runtime::command_line();
+        c.refresh_derived();
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn changes_experiment(&self) -> bool {
+        let a = self;
+        a.arch.is_some()
+            || a.width_multiplier.is_some()
+            || a.dropout.is_some()
+            || a.pretrained.is_some()
+            || a.freeze_until.is_some()
+            || a.features.is_some()
+            || a.n_mels.is_some()
+            || a.n_fft.is_some()
+            || a.hop_length.is_some()
+            || a.fmin.is_some()
+            || a.fmax.is_some()
+            || a.sample_rate.is_some()
+            || a.clip_seconds.is_some()
+            || a.window_hop_seconds.is_some()
+            || a.pad.is_some()
+            || a.input_size.is_some()
+            || a.optimizer.is_some()
+            || a.lr.is_some()
+            || a.momentum.is_some()
+            || a.weight_decay.is_some()
+            || a.schedule.is_some()
+            || a.warmup_epochs.is_some()
+            || a.batch_size.is_some()
+            || a.patience.is_some()
+            || a.class_weights.is_some()
+            || a.ema_decay.is_some()
+            || a.label_smoothing.is_some()
+            || a.seed.is_some()
+            || a.val_fraction.is_some()
+            || a.split_seed.is_some()
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
 
 /// Runs `lungsound train`.
-pub fn run(_args: TrainArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`lungsound train` is not implemented yet")
+pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
+    runtime::set_threads(args.threads)?;
+    let device = runtime::device(args.device)?;
+    let run_dir = match (&args.resume, &args.out) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(dir)) => dir.clone(),
+        (None, None) => bail!("--out RUN_DIR is required (or --resume RUN_DIR)"),
+    };
+    let cache = match (&args.cache_dir, args.no_cache) {
+        (_, true) => FeatureCache::disabled(),
+        (Some(dir), false) => FeatureCache::new(dir),
+        (None, false) => FeatureCache::new(default_cache_dir(&run_dir)),
+    };
+    let mut options = TrainOptions::new(device);
+    options.cache = cache;
+    options.progress = !args.quiet;
+    options.on_epoch = Some(Arc::new(|r, best| {
+        eprintln!(
+            "epoch {:>3}  train_loss {:.4}  val_loss {:.4}  val_acc {:.3}  val_score {:.4} (SE {:.3}, SP {:.3})  lr {:.2e}  {:.0} s{}",
+            r.epoch,
+            r.train_loss,
+            r.val_loss,
+            r.val_accuracy,
+            r.val_score,
+            r.val_se,
+            r.val_sp,
+            r.lr,
+            r.seconds,
+            if best { "  *" } else { "" }
+        );
+    }));
+
+    let report = if args.resume.is_some() {
+        if args.changes_experiment() {
+            bail!("--resume continues a run with its own config.json; only --epochs, --threads, --device and the cache flags may be given");
+        }
+        eprintln!("resuming {} on {device:?}", run_dir.display());
+        lungsound_train::resume(&run_dir, args.epochs, &options)
+            .with_context(|| format!("cannot resume {}", run_dir.display()))?
+    } else {
+        let config = args.experiment()?;
+        eprintln!(
+            "training {} on {} task {} ({} epochs) on {device:?} -> {}",
+            config.model.arch,
+            config.dataset,
+            config.task,
+            config.training.epochs,
+            run_dir.display()
+        );
+        lungsound_train::train(config, &run_dir, &options)?
+    };
+    for issue in &report.issues {
+        eprintln!("{issue}");
+    }
+    match report.best() {
+        Some(b) => println!(
+            "{}: best epoch {} of {}: validation Score {:.4} (SE {:.4}, SP {:.4}, accuracy {:.4}){}",
+            run_dir.display(),
+            b.epoch,
+            report.history.len(),
+            b.val_score,
+            b.val_se,
+            b.val_sp,
+            b.val_accuracy,
+            if report.stopped_early { ", stopped early" } else { "" }
+        ),
+        None => println!("{}: no epoch finished", run_dir.display()),
+    }
+    Ok(Outcome::with_problems(runtime::count_problems(&report.issues)))
 }

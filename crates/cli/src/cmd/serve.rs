@@ -1,0 +1,246 @@
+//! `lungsound serve [--model DIR] [--addr 127.0.0.1:8080]`: the HTTP API and web page of
+//! `lungsound-serve` over trained models.
+//!
+//! The models are found as `lungsound predict` finds them (a run directory, a folder of
+//! run directories, or the shipped `models/` folder by default) and loaded once; every
+//! request runs all of them, and the answer is the JSON `predict --json` gives for one file.
+//! lungsound-serve knows nothing of libtorch: [`Predictors`] is its `Classifier`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use lungsound_audio::Audio;
+use lungsound_serve::{Classifier, ClassifyError, ServeConfig, Server};
+use lungsound_train::{CONFIG_FILE, EpochRecord, MODEL_CARD_FILE, Predictor, RecordingPrediction};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::train::runtime::{self, DeviceArg};
+use crate::outcome::Outcome;
+
+/// Arguments of `lungsound serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// A run directory, or a folder of run directories [default: the shipped
+    /// models/ folder, or $LUNGSOUND_MODELS].
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+    /// Address and port to listen on. The service has no authentication: bind
+    /// to 0.0.0.0 only on a trusted network.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    addr: SocketAddr,
+    /// Largest accepted upload, in MiB (larger requests get 413).
+    #[arg(long, default_value_t = 20, value_name = "MB")]
+    max_upload_mb: usize,
+    /// Longest accepted recording, in seconds (longer ones get 422).
+    #[arg(long, default_value_t = 120.0, value_name = "S")]
+    max_duration_s: f64,
+    /// Recordings decoded and classified at the same time [default: the
+    /// number of CPU cores].
+    #[arg(long, value_name = "N")]
+    max_concurrency: Option<usize>,
+    /// Requests allowed to wait for a free slot; beyond that they get 503
+    /// with Retry-After.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    queue: usize,
+    /// CPU threads for libtorch [default: all].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// cpu or cuda [default: cuda if available].
+    #[arg(long)]
+    device: Option<DeviceArg>,
+}
+
+/// Runs `lungsound serve` until Ctrl-C (or SIGTERM).
+pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
+    runtime::set_threads(args.threads)?;
+    let device = runtime::device(args.device)?;
+    let model_dir = match &args.model {
+        Some(dir) => dir.clone(),
+        None => super::predict::default_models()?,
+    };
+    let mut models = Vec::new();
+    for dir in run_dirs(&model_dir)? {
+        let predictor = Predictor::load(&dir, device)
+            .with_context(|| format!("cannot load the model in {}", dir.display()))?;
+        let name = dir.file_name().map_or_else(
+            || dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        models.push(LoadedModel {
+            description: describe(&name, &dir, &predictor),
+            name,
+            predictor,
+        });
+    }
+    let max_upload_bytes = args
+        .max_upload_mb
+        .checked_mul(1024 * 1024)
+        .with_context(|| format!("--max-upload-mb {} is too large", args.max_upload_mb))?;
+    let defaults = ServeConfig::default();
+    let config = ServeConfig {
+        max_upload_bytes,
+        max_duration_s: args.max_duration_s,
+        max_concurrency: args.max_concurrency.unwrap_or(defaults.max_concurrency),
+        queue: args.queue,
+        ..defaults
+    };
+    let names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
+    let classifier = Arc::new(Predictors { models });
+
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    tokio.block_on(async move {
+        let server = Server::bind(args.addr, classifier, config).await?;
+        eprintln!(
+            "lungsound serve: model{} {} from {}\nlistening on http://{}/ (API: /api/v1/openapi.json); Ctrl-C to stop",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", "),
+            model_dir.display(),
+            server.local_addr()
+        );
+        server.run().await
+    })?;
+    eprintln!("lungsound serve: stopped");
+    Ok(Outcome::clean())
+}
+
+/// A loaded run and how `/api/v1/models` describes it.
+struct LoadedModel {
+    name: String,
+    predictor: Predictor,
+    description: Value,
+}
+
+/// The loaded runs as lungsound-serve's [`Classifier`]: every request runs each of them.
+struct Predictors {
+    models: Vec<LoadedModel>,
+}
+
+/// One model's prediction: as an element of `predict --json`'s `predictions`.
+#[derive(Serialize)]
+struct ModelPrediction<'a> {
+    model: &'a str,
+    #[serde(flatten)]
+    prediction: RecordingPrediction,
+}
+
+/// All predictions for one file: as an element of `predict --json`.
+#[derive(Serialize)]
+struct FilePrediction<'a> {
+    file: &'a str,
+    sample_rate: u32,
+    duration_s: f64,
+    predictions: Vec<ModelPrediction<'a>>,
+}
+
+impl Classifier for Predictors {
+    fn predict(
+        &self,
+        audio: &Audio,
+        name: &str,
+        events: Option<&[(f64, f64)]>,
+    ) -> Result<Value, ClassifyError> {
+        let mut predictions = Vec::with_capacity(self.models.len());
+        for m in &self.models {
+            let prediction = m.predictor.predict(audio, events).map_err(|e| match e {
+                // Nothing to classify (too short for the model's clip, events unusable).
+                lungsound_train::Error::NoData(message) => {
+                    ClassifyError::Input(format!("model {}: {message}", m.name))
+                }
+                other => ClassifyError::Internal(format!("model {}: {other}", m.name)),
+            })?;
+            predictions.push(ModelPrediction {
+                model: &m.name,
+                prediction,
+            });
+        }
+        let file = FilePrediction {
+            file: name,
+            sample_rate: audio.sample_rate,
+            duration_s: audio.duration_s(),
+            predictions,
+        };
+        serde_json::to_value(file).map_err(|e| {
+            ClassifyError::Internal(format!("cannot write the prediction as JSON: {e}"))
+        })
+    }
+
+    fn models(&self) -> Vec<Value> {
+        self.models.iter().map(|m| m.description.clone()).collect()
+    }
+}
+
+/// `/api/v1/models` entry of a run: its config's facts, the validation metrics of the
+/// selected epoch (from `history.csv`, chosen as the model card says) and the model card.
+fn describe(name: &str, dir: &Path, predictor: &Predictor) -> Value {
+    let c = predictor.config();
+    let metrics = match lungsound_train::read_history(dir) {
+        Ok(history) => selected_epoch(&history).map_or_else(
+            || json!({}),
+            |b| {
+                json!({
+                    "epoch": b.epoch,
+                    "val_score": b.val_score,
+                    "val_se": b.val_se,
+                    "val_sp": b.val_sp,
+                    "val_accuracy": b.val_accuracy,
+                    "val_loss": b.val_loss,
+                })
+            },
+        ),
+        Err(e) => {
+            tracing::warn!("{}: no validation metrics: {e}", dir.display());
+            json!({})
+        }
+    };
+    json!({
+        "name": name,
+        "task": c.task,
+        "level": c.level(),
+        "classes": c.classes,
+        "dataset": c.dataset,
+        "architecture": c.model.arch.to_string(),
+        "sample_rate": c.features.sample_rate,
+        "clip_seconds": c.features.clip_seconds,
+        "window_hop_seconds": c.features.window_hop_seconds,
+        "lungsound_version": c.lungsound_version,
+        "metrics": metrics,
+        "model_card": std::fs::read_to_string(dir.join(MODEL_CARD_FILE)).ok(),
+    })
+}
+
+/// The epoch training kept: highest validation Score, ties to the lower validation loss.
+fn selected_epoch(history: &[EpochRecord]) -> Option<&EpochRecord> {
+    history.iter().max_by(|a, b| {
+        a.val_score
+            .total_cmp(&b.val_score)
+            .then(b.val_loss.total_cmp(&a.val_loss))
+    })
+}
+
+/// The run directories in `dir`: itself if it holds a config.json, else its sub-folders
+/// that do (sorted). The same rule as `lungsound predict`.
+fn run_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if dir.join(CONFIG_FILE).is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read model folder {}", dir.display()))?;
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(CONFIG_FILE).is_file())
+        .collect();
+    dirs.sort();
+    if dirs.is_empty() {
+        bail!(
+            "{} is neither a run directory (no {CONFIG_FILE}) nor a folder of run directories",
+            dir.display()
+        );
+    }
+    Ok(dirs)
+}

@@ -1,0 +1,170 @@
+//! `model_card.md` of a run, and the evaluation report of `evaluate`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use lungsound_eval::Metrics;
+
+use crate::config::ExperimentConfig;
+use crate::error::Result;
+use crate::network::Network;
+use crate::training::TrainReport;
+
+/// File name of the model card inside a run directory.
+pub const MODEL_CARD_FILE: &str = "model_card.md";
+
+/// Writes `RUN_DIR/model_card.md`: data, task, classes, split, the selected
+/// epoch's validation metrics, the history and the exact command.
+pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<()> {
+    let c = &report.config;
+    let f = &c.features;
+    let s = &f.spectrogram;
+    let mut md = String::new();
+    let _ = writeln!(md, "# lungsound model: {} task {} ({})\n", c.dataset, c.task, arch_name(c));
+    let _ = writeln!(md, "## Data\n");
+    let _ = writeln!(md, "- Dataset: {} in `{}`", c.dataset, c.data_dir.display());
+    let level = match c.level() {
+        lungsound_datasets::Level::Event => format!(
+            "one clip per annotated event, fitted to {} s ({} padding; longer events cropped from their start)",
+            f.clip_seconds, f.pad
+        ),
+        lungsound_datasets::Level::Record => format!(
+            "one prediction per recording: windows of {} s every {} s, window probabilities averaged",
+            f.clip_seconds, f.window_hop_seconds
+        ),
+    };
+    let _ = writeln!(md, "- Task {}: {level}", c.task);
+    let _ = writeln!(md, "- Classes: {}", c.classes.join(", "));
+    let _ = writeln!(
+        md,
+        "- Split: patient-wise (`patient_split`, val_fraction {}, seed {}): {} training / {} validation recordings, \
+         {} training clips, {} validation units; {} validation patients{}",
+        c.split.val_fraction,
+        c.split.seed,
+        c.split.n_train_recordings,
+        c.split.n_val_recordings,
+        report.n_train_clips,
+        report.n_val_units,
+        c.split.val_patients.len(),
+        if c.dataset == lungsound_datasets::DatasetKind::Icbhi {
+            " (inside the official train split; the test split is not used)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        md,
+        "- Features: {} at {} Hz, n_fft {}, hop_length {}, n_mels {}, fmin {} Hz, fmax {}, dB {}; standardised per \
+         frequency bin (training-split mean/std in config.json){}",
+        s.kind,
+        f.sample_rate,
+        s.n_fft,
+        s.hop_length,
+        s.n_mels,
+        s.fmin,
+        s.fmax.map_or("sr/2".to_string(), |v| format!("{v} Hz")),
+        s.db,
+        f.input_size.map_or(String::new(), |[h, w]| format!(", resized to {h}x{w}"))
+    );
+    let _ = writeln!(md, "\n## Model and training\n");
+    let _ = writeln!(
+        md,
+        "- Architecture: {} ({} parameters), input {:?}",
+        arch_name(c),
+        model.parameter_count(),
+        c.model.input
+    );
+    let o = &c.optimizer;
+    let t = &c.training;
+    let _ = writeln!(
+        md,
+        "- Optimizer {} (lr {}, weight decay {}, momentum {}), schedule {} (warmup {} epochs), batch {}, up to {} \
+         epochs, patience {}, class weights {:?}, label smoothing {}, weight EMA decay {}, seed {}",
+        o.kind,
+        o.lr,
+        o.weight_decay,
+        o.momentum,
+        c.schedule.kind,
+        c.schedule.warmup_epochs,
+        t.batch_size,
+        t.epochs,
+        t.patience.map_or("off".to_string(), |p| p.to_string()),
+        t.class_weights,
+        t.label_smoothing,
+        t.ema_decay,
+        t.seed
+    );
+    let _ = writeln!(
+        md,
+        "- Selection: the epoch with the highest validation {} (ties: lower validation loss){}.",
+        score_name(c),
+        if t.ema_decay > 0.0 { ", validated on the EMA weights" } else { "" }
+    );
+    let _ = writeln!(md, "\n## Validation metrics (selected epoch)\n");
+    match report.best() {
+        Some(b) => {
+            let _ = writeln!(md, "| epoch | Score | SE | SP | accuracy | val loss |");
+            let _ = writeln!(md, "|---|---|---|---|---|---|");
+            let _ = writeln!(
+                md,
+                "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |",
+                b.epoch, b.val_score, b.val_se, b.val_sp, b.val_accuracy, b.val_loss
+            );
+        }
+        None => {
+            let _ = writeln!(md, "No epoch has finished yet.");
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\n{} of {} epochs run{}. Per-epoch numbers: `history.csv`.",
+        report.history.len(),
+        t.epochs,
+        if report.stopped_early { " (early stopping)" } else { "" }
+    );
+    let _ = writeln!(md, "\n## Reproduce\n");
+    let command = if c.command.is_empty() { "(not recorded)" } else { c.command.as_str() };
+    let _ = writeln!(md, "```sh\n{command}\n```");
+    let _ = writeln!(md, "\nlungsound {}; every setting is in `config.json`.", c.lungsound_version);
+    crate::fsutil::write_atomic(&report.run_dir.join(MODEL_CARD_FILE), md.as_bytes())
+}
+
+fn arch_name(c: &ExperimentConfig) -> String {
+    c.model.arch.to_string()
+}
+
+fn score_name(c: &ExperimentConfig) -> &'static str {
+    if c.task == lungsound_datasets::Task::Cycles4 {
+        "ICBHI Score"
+    } else {
+        "BioCAS Score"
+    }
+}
+
+/// Writes `confusion_matrix.png`/`.svg`, `roc.png`/`.svg` and `report.md`
+/// into `out_dir` (`lungsound_report::write_evaluation_report`).
+pub(crate) fn write_evaluation_report(
+    out_dir: &Path,
+    run_dir: &Path,
+    data_dir: &Path,
+    split: &str,
+    command: &str,
+    config: &ExperimentConfig,
+    metrics: &Metrics,
+) -> Result<Vec<PathBuf>> {
+    let context = lungsound_report::EvalContext {
+        model: format!("{} ({})", run_dir.display(), arch_name(config)),
+        task: config.task.to_string(),
+        dataset: match config.dataset {
+            lungsound_datasets::DatasetKind::Icbhi => "ICBHI 2017".to_string(),
+            lungsound_datasets::DatasetKind::SprSound => "SPRSound".to_string(),
+            other => other.to_string(),
+        },
+        data_dir: data_dir.to_path_buf(),
+        split: split.to_string(),
+        n_samples: metrics.n_samples,
+        command: command.to_string(),
+        extra: vec![("trained with".to_string(), config.command.clone())],
+    };
+    Ok(lungsound_report::write_evaluation_report(metrics, &context, out_dir)?)
+}

@@ -1,0 +1,176 @@
+//! The on-disk feature cache: one file per recording and feature setting.
+//!
+//! A file holds the f16 spectrograms of every clip of one recording (all its
+//! annotated events, or all its windows), plus the clip spans and the clips
+//! that could not be cut. Its name is `<recording>-<key>.lsf`, where the key
+//! is an FNV-1a hash of the cache format version, the feature settings that
+//! change the spectrograms (sample rate, spectrogram parameters, clip
+//! length, padding, window hop), the clip level, the audio file's path,
+//! size and modification time, and (for events) the annotated spans. Any
+//! change gives a new key, so stale files are never read; they are simply
+//! left behind (delete the folder to reclaim the space). Files are written
+//! atomically, so concurrent runs sharing a cache are safe.
+//!
+//! Layout: `LSFC0001`, u32 LE header length, the JSON header
+//! ([`CacheHeader`]), then `n_clips · n_freq · n_frames` f16 values (LE).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::clips::ClipSpan;
+use crate::error::{Error, Result};
+use crate::fsutil;
+
+const MAGIC: &[u8; 8] = b"LSFC0001";
+
+/// Where cached features live (`None`: no caching, always compute).
+#[derive(Debug, Clone, Default)]
+pub struct FeatureCache {
+    dir: Option<PathBuf>,
+}
+
+/// What a cache file says besides the values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CacheHeader {
+    pub n_freq: usize,
+    pub n_frames: usize,
+    /// `[start_s, end_s, event_index or -1]` of each stored clip.
+    pub spans: Vec<(f64, f64, i64)>,
+    /// Clips that could not be cut: `(event_index or -1, message)`.
+    pub dropped: Vec<(i64, String)>,
+}
+
+/// The clips of one recording: spans, f16 values, and the clips left out.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RecordingClips {
+    pub spans: Vec<ClipSpan>,
+    pub values: Vec<u16>,
+    pub dropped: Vec<(Option<usize>, String)>,
+}
+
+impl FeatureCache {
+    /// A cache in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: Some(dir.into()),
+        }
+    }
+
+    /// No caching: features are computed every time.
+    pub fn disabled() -> Self {
+        Self { dir: None }
+    }
+
+    /// The folder, if caching.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// The cache file for `recording_id` under `key`.
+    pub(crate) fn path(&self, recording_id: &str, key: u64) -> Option<PathBuf> {
+        let safe: String = recording_id
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+            .collect();
+        Some(self.dir.as_ref()?.join(format!("{safe}-{key:016x}.lsf")))
+    }
+
+    /// Reads a cache file; `None` when absent or unreadable (then it is recomputed).
+    pub(crate) fn read(&self, path: &Path, shape: [usize; 2]) -> Option<RecordingClips> {
+        let bytes = std::fs::read(path).ok()?;
+        let parsed = parse(&bytes, shape);
+        if parsed.is_none() {
+            tracing::warn!("ignoring damaged feature cache file {}", path.display());
+        }
+        parsed
+    }
+
+    /// Writes a cache file atomically (creating the folder).
+    pub(crate) fn write(&self, path: &Path, clips: &RecordingClips, shape: [usize; 2]) -> Result<()> {
+        if let Some(parent) = path.parent() {
+            fsutil::create_dir_all(parent)?;
+        }
+        let header = CacheHeader {
+            n_freq: shape[0],
+            n_frames: shape[1],
+            spans: clips
+                .spans
+                .iter()
+                .map(|s| (s.start_s, s.end_s, s.event_index.map_or(-1, |i| i as i64)))
+                .collect(),
+            dropped: clips
+                .dropped
+                .iter()
+                .map(|(i, m)| (i.map_or(-1, |i| i as i64), m.clone()))
+                .collect(),
+        };
+        let json = serde_json::to_vec(&header).map_err(|e| Error::json(path, e))?;
+        let mut bytes = Vec::with_capacity(12 + json.len() + 2 * clips.values.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&json);
+        for v in &clips.values {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        fsutil::write_atomic(path, &bytes)
+    }
+}
+
+fn parse(bytes: &[u8], shape: [usize; 2]) -> Option<RecordingClips> {
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+    let header: CacheHeader = serde_json::from_slice(rest.get(4..4 + len)?).ok()?;
+    let data = rest.get(4 + len..)?;
+    let n = header.spans.len() * shape[0] * shape[1];
+    if [header.n_freq, header.n_frames] != shape || data.len() != 2 * n {
+        return None;
+    }
+    let values = data
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let index = |i: i64| usize::try_from(i).ok();
+    Some(RecordingClips {
+        spans: header
+            .spans
+            .iter()
+            .map(|&(start_s, end_s, i)| ClipSpan {
+                start_s,
+                end_s,
+                event_index: index(i),
+            })
+            .collect(),
+        values,
+        dropped: header.dropped.into_iter().map(|(i, m)| (index(i), m)).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn round_trip_and_shape_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FeatureCache::new(dir.path().join("c"));
+        let path = cache.path("a b/c", 0xabc).unwrap();
+        assert!(path.ends_with("a_b_c-0000000000000abc.lsf"));
+        let clips = RecordingClips {
+            spans: vec![ClipSpan {
+                start_s: 0.5,
+                end_s: 1.25,
+                event_index: Some(3),
+            }],
+            values: (0..6).collect(),
+            dropped: vec![(Some(4), "past the end".into())],
+        };
+        cache.write(&path, &clips, [2, 3]).unwrap();
+        assert_eq!(cache.read(&path, [2, 3]), Some(clips));
+        assert_eq!(cache.read(&path, [3, 2]), None);
+        std::fs::write(&path, b"LSFC0001garbage").unwrap();
+        assert_eq!(cache.read(&path, [2, 3]), None);
+        assert!(FeatureCache::disabled().path("a", 1).is_none());
+    }
+}

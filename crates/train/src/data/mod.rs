@@ -1,0 +1,351 @@
+//! The data pipeline: recordings → fixed-length clips → cached f16
+//! spectrograms ([`FeatureSet`]) → standardised batches ([`batch`]).
+//!
+//! - Event tasks (1-1, 1-2, cycles4): one clip per annotated event, cut at
+//!   the annotation's boundaries and fitted to `clip_seconds` (crop from the
+//!   start, or pad); one prediction unit per event.
+//! - Record tasks (2-1, 2-2): the recording is cut into windows of
+//!   `clip_seconds` every `window_hop_seconds` (the last aligned to the end);
+//!   every window is a training clip carrying the record's label, and the
+//!   record's prediction (its unit) is the mean of its windows' probabilities.
+//!
+//! Decoding and spectrograms run in parallel (rayon), one recording per
+//! task, so at most one decoded recording per thread is in memory. Features
+//! are kept as f16 (2 bytes a value: 10k clips of 64 × 188 take 240 MB) and
+//! cached on disk ([`FeatureCache`]).
+
+pub mod batch;
+mod cache;
+pub mod clips;
+pub mod f16;
+
+use std::path::Path;
+
+use indicatif::ProgressBar;
+use lungsound_datasets::{Issue, Level, Recording, Task};
+use lungsound_features::FeatureExtractor;
+use rayon::prelude::*;
+
+pub use cache::FeatureCache;
+pub(crate) use cache::RecordingClips;
+use clips::{ClipSpan, clip_labels, cut_clip, event_spans, window_spans};
+
+use crate::config::{FeatureSettings, Normalization};
+use crate::error::{Error, Result};
+
+/// Version of the clip/feature computation; bump it to invalidate every cache.
+const CACHE_VERSION: u32 = 1;
+
+/// A prediction unit: one event (event tasks) or one recording (record tasks).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    /// Recording id (file stem).
+    pub record: String,
+    /// The event's position in the recording's annotation as stored (event tasks).
+    pub event_index: Option<usize>,
+    /// True class.
+    pub label: usize,
+    /// Span in the recording (s): the event, or the whole recording.
+    pub start_s: f64,
+    /// See `start_s`.
+    pub end_s: f64,
+}
+
+/// One clip: which unit it belongs to and where it was cut.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clip {
+    /// Index into [`FeatureSet::units`].
+    pub unit: usize,
+    /// True class (the unit's).
+    pub label: usize,
+    /// Source span in the recording.
+    pub span: ClipSpan,
+}
+
+/// The clips of a set of recordings for one task, with their spectrograms.
+#[derive(Debug, Clone)]
+pub struct FeatureSet {
+    /// `[n_freq, n_frames]` of every clip.
+    pub shape: [usize; 2],
+    /// One entry per clip, in recording order then clip order.
+    pub clips: Vec<Clip>,
+    /// The prediction units, in the same order.
+    pub units: Vec<Unit>,
+    values: Vec<u16>,
+}
+
+impl FeatureSet {
+    /// Number of clips.
+    pub fn len(&self) -> usize {
+        self.clips.len()
+    }
+
+    /// True when there is no clip.
+    pub fn is_empty(&self) -> bool {
+        self.clips.is_empty()
+    }
+
+    /// Values per clip (`n_freq · n_frames`).
+    pub fn clip_len(&self) -> usize {
+        self.shape[0] * self.shape[1]
+    }
+
+    /// Clip `i`'s spectrogram (row-major `[n_freq, n_frames]`) as f32, into `out`.
+    pub fn write_clip(&self, i: usize, out: &mut [f32]) {
+        let n = self.clip_len();
+        for (o, &h) in out.iter_mut().zip(&self.values[i * n..(i + 1) * n]) {
+            *o = f16::f16_to_f32(h);
+        }
+    }
+
+    /// Number of clips per class (of the clips, i.e. what the loss sees).
+    pub fn class_counts(&self, n_classes: usize) -> Vec<usize> {
+        let mut counts = vec![0; n_classes];
+        for c in &self.clips {
+            counts[c.label] += 1;
+        }
+        counts
+    }
+
+    /// Per-frequency-bin mean and standard deviation over every clip and frame.
+    pub fn normalization(&self) -> Normalization {
+        let [n_freq, n_frames] = self.shape;
+        let mut sum = vec![0f64; n_freq];
+        let mut sum_sq = vec![0f64; n_freq];
+        for clip in self.values.chunks_exact(self.clip_len().max(1)) {
+            for (f, row) in clip.chunks_exact(n_frames).enumerate() {
+                for &h in row {
+                    let v = f64::from(f16::f16_to_f32(h));
+                    sum[f] += v;
+                    sum_sq[f] += v * v;
+                }
+            }
+        }
+        let count = (self.len() * n_frames).max(1) as f64;
+        let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
+        let std = sum_sq
+            .iter()
+            .zip(&mean)
+            .map(|(sq, m)| ((sq / count - m * m).max(0.0).sqrt() as f32).max(1e-3))
+            .collect();
+        Normalization {
+            mean: mean.into_iter().map(|m| m as f32).collect(),
+            std,
+        }
+    }
+}
+
+/// Builds the clips of `recordings` for `task`, from the cache where possible.
+///
+/// Returns the set plus one [`Issue`] per recording that could not be
+/// decoded and per clip that could not be cut (e.g. an event past the end of
+/// the audio). Recordings without audio, and events/records without a class
+/// for `task`, give no clip and no issue.
+///
+/// # Errors
+/// Invalid feature settings, or a cache file that cannot be written.
+pub fn build_feature_set(
+    recordings: &[&Recording],
+    settings: &FeatureSettings,
+    task: Task,
+    cache: &FeatureCache,
+    progress: Option<&ProgressBar>,
+) -> Result<(FeatureSet, Vec<Issue>)> {
+    let extractor = settings.extractor()?;
+    let shape = settings.spectrogram_shape()?;
+    let results: Vec<Result<Option<RecordingClips>, Issue>> = recordings
+        .par_iter()
+        .map(|rec| {
+            let r = recording_clips(rec, settings, task.level(), &extractor, shape, cache);
+            if let Some(p) = progress {
+                p.inc(1);
+            }
+            r
+        })
+        .collect::<Vec<_>>();
+    let mut set = FeatureSet {
+        shape,
+        clips: Vec::new(),
+        units: Vec::new(),
+        values: Vec::new(),
+    };
+    let mut issues = Vec::new();
+    let clip_len = shape[0] * shape[1];
+    for (rec, result) in recordings.iter().zip(results) {
+        let clips = match result {
+            Ok(Some(clips)) => clips,
+            Ok(None) => continue,
+            Err(issue) => {
+                issues.push(issue);
+                continue;
+            }
+        };
+        let path = rec.audio_path.clone().unwrap_or_default();
+        for (index, message) in &clips.dropped {
+            let what = index.map_or("window".to_string(), |i| format!("event {i}"));
+            issues.push(Issue::warning(&path, format!("{what}: {message}; skipped")));
+        }
+        let labels = clip_labels(rec, task, &clips.spans);
+        let record_unit = set.units.len();
+        let mut record_has_unit = false;
+        for (k, (span, label)) in clips.spans.iter().zip(labels).enumerate() {
+            let Some(label) = label else { continue };
+            let unit = match task.level() {
+                Level::Event => {
+                    set.units.push(Unit {
+                        record: rec.id.clone(),
+                        event_index: span.event_index,
+                        label,
+                        start_s: span.start_s,
+                        end_s: span.end_s,
+                    });
+                    set.units.len() - 1
+                }
+                Level::Record => {
+                    if !record_has_unit {
+                        record_has_unit = true;
+                        set.units.push(Unit {
+                            record: rec.id.clone(),
+                            event_index: None,
+                            label,
+                            start_s: 0.0,
+                            end_s: clips.spans.last().map_or(0.0, |s| s.end_s),
+                        });
+                    }
+                    record_unit
+                }
+            };
+            set.clips.push(Clip {
+                unit,
+                label,
+                span: *span,
+            });
+            set.values
+                .extend_from_slice(&clips.values[k * clip_len..(k + 1) * clip_len]);
+        }
+    }
+    Ok((set, issues))
+}
+
+/// The clips of one recording (from the cache, or decoded and computed and
+/// then cached). `Ok(None)`: nothing to do (no audio, or no events).
+fn recording_clips(
+    rec: &Recording,
+    settings: &FeatureSettings,
+    level: Level,
+    extractor: &FeatureExtractor,
+    shape: [usize; 2],
+    cache: &FeatureCache,
+) -> Result<Option<RecordingClips>, Issue> {
+    let Some(audio_path) = rec.audio_path.as_deref() else {
+        return Ok(None);
+    };
+    let spans = match level {
+        Level::Event if rec.events.is_empty() => return Ok(None),
+        Level::Event => Some(event_spans(rec)),
+        Level::Record => None,
+    };
+    let cache_path = cache_key(audio_path, settings, level, spans.as_deref())
+        .and_then(|key| cache.path(&rec.id, key));
+    if let Some(path) = &cache_path
+        && let Some(clips) = cache.read(path, shape)
+    {
+        return Ok(Some(clips));
+    }
+    let audio = lungsound_audio::load_resampled(audio_path, settings.sample_rate)
+        .map_err(|e| Issue::error(audio_path, format!("{e}; recording skipped")))?;
+    let clips = compute_clips(&audio.samples, settings, extractor, spans);
+    if let Some(path) = &cache_path
+        && let Err(e) = cache.write(path, &clips, shape)
+    {
+        tracing::warn!("cannot write the feature cache: {e}");
+    }
+    Ok(Some(clips))
+}
+
+/// Cuts and computes the clips of decoded `samples` (at `settings.sample_rate`):
+/// the given event spans, or windows when `spans` is `None`.
+pub(crate) fn compute_clips(
+    samples: &[f32],
+    settings: &FeatureSettings,
+    extractor: &FeatureExtractor,
+    spans: Option<Vec<ClipSpan>>,
+) -> RecordingClips {
+    let clip = settings.clip_samples();
+    let spans = spans.unwrap_or_else(|| {
+        window_spans(samples.len(), settings.sample_rate, clip, settings.hop_samples())
+    });
+    let mut scratch = extractor.scratch();
+    let mut out = RecordingClips {
+        spans: Vec::with_capacity(spans.len()),
+        values: Vec::new(),
+        dropped: Vec::new(),
+    };
+    for span in spans {
+        match cut_clip(samples, settings.sample_rate, &span, clip, settings.pad) {
+            Some(x) => {
+                let spec = extractor.compute_with_scratch(&x, &mut scratch);
+                out.values.extend(spec.iter().map(|&v| f16::f32_to_f16(v)));
+                out.spans.push(span);
+            }
+            None => out.dropped.push((
+                span.event_index,
+                format!(
+                    "span {:.3}–{:.3} s lies beyond the end of the audio ({:.3} s)",
+                    span.start_s,
+                    span.end_s,
+                    samples.len() as f64 / f64::from(settings.sample_rate)
+                ),
+            )),
+        }
+    }
+    out
+}
+
+/// The cache key of a recording's clips (`None` when the file cannot be stat'ed:
+/// then decoding will report the problem).
+fn cache_key(audio: &Path, settings: &FeatureSettings, level: Level, spans: Option<&[ClipSpan]>) -> Option<u64> {
+    let meta = std::fs::metadata(audio).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let abs = std::path::absolute(audio).unwrap_or_else(|_| audio.to_path_buf());
+    let key = serde_json::json!({
+        "version": CACHE_VERSION,
+        "sample_rate": settings.sample_rate,
+        "spectrogram": settings.spectrogram,
+        "clip_seconds": settings.clip_seconds,
+        "pad": settings.pad,
+        "window_hop_seconds": if level == Level::Record { Some(settings.window_hop_seconds) } else { None },
+        "level": level,
+        "audio": abs.to_string_lossy(),
+        "size": meta.len(),
+        "mtime_ns": mtime.to_string(),
+        "spans": spans.map(|s| s.iter().map(|c| (c.start_s, c.end_s, c.event_index)).collect::<Vec<_>>()),
+    });
+    Some(crate::fsutil::fnv1a(key.to_string().as_bytes()))
+}
+
+/// Fails with [`Error::NoData`] when `set` is empty.
+pub(crate) fn require_clips(set: &FeatureSet, what: &str) -> Result<()> {
+    if set.is_empty() {
+        return Err(Error::NoData(format!("no {what} clips with a class for this task")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+impl FeatureSet {
+    /// A set with the given clips and units and all-zero 1×1 spectrograms.
+    pub(crate) fn for_tests(clips: Vec<Clip>, units: Vec<Unit>) -> Self {
+        let values = vec![0; clips.len()];
+        Self {
+            shape: [1, 1],
+            clips,
+            units,
+            values,
+        }
+    }
+}

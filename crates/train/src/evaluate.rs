@@ -1,0 +1,337 @@
+//! Scoring a network on a [`FeatureSet`], and [`evaluate_run`]: a saved run
+//! on a dataset folder → `metrics.json`, `predictions.csv` and the report.
+//!
+//! A unit's (event's or record's) probabilities are the mean of its clips'
+//! softmax outputs; its prediction is their argmax. Everything here is
+//! deterministic for a given device and thread count, so evaluating the same
+//! run on the same data twice writes byte-identical `metrics.json` and
+//! `predictions.csv`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use lungsound_datasets::{DatasetKind, Issue, Level, Recording, Split, Task};
+use lungsound_eval::Metrics;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tch::{Device, Kind, Tensor};
+
+use crate::checkpoint::MODEL_FILE;
+use crate::config::ExperimentConfig;
+use crate::data::batch::InputPipeline;
+use crate::data::{FeatureCache, FeatureSet, build_feature_set, require_clips};
+use crate::error::{Error, Result};
+use crate::network::Network;
+use crate::split::{load_data, run_split};
+
+/// File names written by [`evaluate_run`].
+pub const METRICS_FILE: &str = "metrics.json";
+/// See [`METRICS_FILE`].
+pub const PREDICTIONS_FILE: &str = "predictions.csv";
+
+/// Softmax probabilities `[n_clips][n_classes]` of every clip of `set`.
+pub(crate) fn clip_probabilities(net: &Network, pipeline: &InputPipeline, set: &FeatureSet, batch_size: usize) -> Vec<Vec<f32>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0); // unused: no transforms at evaluation
+    let indices: Vec<usize> = (0..set.len()).collect();
+    let mut out = Vec::with_capacity(set.len());
+    tch::no_grad(|| {
+        for idx in indices.chunks(batch_size.max(1)) {
+            let x = pipeline.inputs(set, idx, &[], &mut rng);
+            out.extend(probabilities(net, &x));
+        }
+    });
+    out
+}
+
+/// Softmax rows of the network's output for inputs `x` (eval mode, no grad).
+pub(crate) fn probabilities(net: &Network, x: &Tensor) -> Vec<Vec<f32>> {
+    let p = tch::no_grad(|| net.forward(x, false).softmax(-1, Kind::Float))
+        .to_device(Device::Cpu)
+        .contiguous();
+    let n_classes = p.size().get(1).copied().unwrap_or(1).max(1) as usize;
+    let flat = Vec::<f32>::try_from(&p.flatten(0, -1)).unwrap_or_default();
+    flat.chunks_exact(n_classes).map(<[f32]>::to_vec).collect()
+}
+
+/// Mean of clip probabilities per unit (f64 sums, then f32).
+pub(crate) fn unit_probabilities(set: &FeatureSet, clip_probs: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let n_classes = clip_probs.first().map_or(0, Vec::len);
+    let mut sums = vec![vec![0f64; n_classes]; set.units.len()];
+    let mut counts = vec![0usize; set.units.len()];
+    for (clip, p) in set.clips.iter().zip(clip_probs) {
+        counts[clip.unit] += 1;
+        for (s, &v) in sums[clip.unit].iter_mut().zip(p) {
+            *s += f64::from(v);
+        }
+    }
+    sums.into_iter()
+        .zip(counts)
+        .map(|(s, n)| s.into_iter().map(|v| (v / n.max(1) as f64) as f32).collect())
+        .collect()
+}
+
+/// Metrics and loss of a network on the units of a set.
+#[derive(Debug, Clone)]
+pub(crate) struct UnitScores {
+    pub metrics: Metrics,
+    /// Class-weighted negative log-likelihood of the unit probabilities.
+    pub loss: f64,
+}
+
+/// Scores `net` on `set`'s units.
+pub(crate) fn score_units(
+    net: &Network,
+    pipeline: &InputPipeline,
+    set: &FeatureSet,
+    task: Task,
+    class_weights: &[f32],
+    batch_size: usize,
+) -> Result<UnitScores> {
+    let probs = unit_probabilities(set, &clip_probabilities(net, pipeline, set, batch_size));
+    let labels: Vec<usize> = set.units.iter().map(|u| u.label).collect();
+    let (mut num, mut den) = (0f64, 0f64);
+    for (p, &y) in probs.iter().zip(&labels) {
+        let w = f64::from(class_weights[y]);
+        num += w * -(f64::from(p[y]).max(1e-7)).ln();
+        den += w;
+    }
+    let names = class_names(task);
+    let metrics = lungsound_eval::evaluate(&labels, &probs, &names, task.normal_class())?;
+    Ok(UnitScores {
+        metrics,
+        loss: if den > 0.0 { num / den } else { 0.0 },
+    })
+}
+
+pub(crate) fn class_names(task: Task) -> Vec<String> {
+    task.class_names().iter().map(|s| (*s).to_string()).collect()
+}
+
+/// Which recordings of the data folder [`evaluate_run`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EvalSplit {
+    /// Every recording with audio.
+    #[default]
+    All,
+    /// The run's training recordings (same patient-wise split as training).
+    Train,
+    /// The run's validation recordings (same patient-wise split as training).
+    Val,
+    /// ICBHI's official test split.
+    Test,
+}
+
+impl std::str::FromStr for EvalSplit {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "all" => Ok(Self::All),
+            "train" => Ok(Self::Train),
+            "val" => Ok(Self::Val),
+            "test" => Ok(Self::Test),
+            _ => Err(Error::InvalidConfig(format!(
+                "unknown split {s:?}; expected all, train, val or test"
+            ))),
+        }
+    }
+}
+
+/// How to evaluate.
+#[derive(Debug, Clone)]
+pub struct EvaluateOptions {
+    /// Where the network runs.
+    pub device: Device,
+    /// Feature cache.
+    pub cache: FeatureCache,
+    /// Which recordings.
+    pub split: EvalSplit,
+    /// Clips per forward pass.
+    pub batch_size: usize,
+    /// The command line, for the report (empty: not recorded).
+    pub command: String,
+}
+
+impl EvaluateOptions {
+    /// All recordings, no cache, batches of 64.
+    pub fn new(device: Device) -> Self {
+        Self {
+            device,
+            cache: FeatureCache::disabled(),
+            split: EvalSplit::All,
+            batch_size: 64,
+            command: String::new(),
+        }
+    }
+}
+
+/// What [`evaluate_run`] measured and wrote.
+#[derive(Debug, Clone)]
+pub struct EvaluationReport {
+    /// All metrics (also in `metrics.json`).
+    pub metrics: Metrics,
+    /// The run's task.
+    pub task: Task,
+    /// Problems with individual recordings or clips (skipped).
+    pub issues: Vec<Issue>,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+}
+
+/// Evaluates the run in `run_dir` on the dataset in `data_dir` (same
+/// dataset kind as the run's) and writes into `out_dir`: `metrics.json`
+/// ([`Metrics`]), `predictions.csv` (one row per unit: `record`,
+/// `event_index` for event tasks, the true `label`, then one probability
+/// column per class named by the class) and the plots and `report.md` of
+/// `lungsound-report`.
+pub fn evaluate_run(run_dir: &Path, data_dir: &Path, out_dir: &Path, options: &EvaluateOptions) -> Result<EvaluationReport> {
+    let config = ExperimentConfig::load(run_dir)?;
+    let dataset = load_data(data_dir, config.dataset)?;
+    let mut issues = dataset.issues.clone();
+    let recordings: Vec<&Recording> = match options.split {
+        EvalSplit::All => dataset.recordings.iter().filter(|r| r.has_audio()).collect(),
+        EvalSplit::Train => run_split(&dataset, &config)?.train,
+        EvalSplit::Val => run_split(&dataset, &config)?.val,
+        EvalSplit::Test if dataset.kind == DatasetKind::Icbhi => dataset
+            .recordings
+            .iter()
+            .filter(|r| r.has_audio() && r.official_split == Some(Split::Test))
+            .collect(),
+        EvalSplit::Test => {
+            return Err(Error::InvalidConfig(format!(
+                "--split test needs ICBHI's official split; {} has none (evaluate the test folder with --split all)",
+                data_dir.display()
+            )));
+        }
+    };
+    let (set, set_issues) = build_feature_set(&recordings, &config.features, config.task, &options.cache, None)?;
+    issues.extend(set_issues);
+    require_clips(&set, "evaluation")?;
+
+    let (net, pipeline) = load_network(run_dir, &config, options.device)?;
+    let probs = unit_probabilities(&set, &clip_probabilities(&net, &pipeline, &set, options.batch_size));
+    let labels: Vec<usize> = set.units.iter().map(|u| u.label).collect();
+    let names = class_names(config.task);
+    let metrics = lungsound_eval::evaluate(&labels, &probs, &names, config.task.normal_class())?;
+
+    crate::fsutil::create_dir_all(out_dir)?;
+    let metrics_path = out_dir.join(METRICS_FILE);
+    let mut json = serde_json::to_string_pretty(&metrics).map_err(|e| Error::json(&metrics_path, e))?;
+    json.push('\n');
+    crate::fsutil::write_atomic(&metrics_path, json.as_bytes())?;
+    let predictions_path = out_dir.join(PREDICTIONS_FILE);
+    crate::fsutil::write_atomic(&predictions_path, predictions_csv(&set, &probs, config.task).as_bytes())?;
+    let mut files = vec![metrics_path, predictions_path];
+    let split = match options.split {
+        EvalSplit::All => "all recordings",
+        EvalSplit::Train => "the run's patient-wise training split",
+        EvalSplit::Val => "the run's patient-wise validation split",
+        EvalSplit::Test => "official test split",
+    };
+    files.extend(crate::card::write_evaluation_report(
+        out_dir,
+        run_dir,
+        data_dir,
+        split,
+        &options.command,
+        &config,
+        &metrics,
+    )?);
+    Ok(EvaluationReport {
+        metrics,
+        task: config.task,
+        issues,
+        files,
+    })
+}
+
+/// The network of a run (its `model.safetensors`) and its input pipeline.
+pub(crate) fn load_network(run_dir: &Path, config: &ExperimentConfig, device: Device) -> Result<(Network, InputPipeline)> {
+    let norm = config
+        .normalization
+        .as_ref()
+        .ok_or_else(|| Error::run_dir(run_dir, "config.json lacks the input normalization (an unfinished run?)"))?;
+    let weights = run_dir.join(MODEL_FILE);
+    if !weights.is_file() {
+        return Err(Error::run_dir(run_dir, format!("no {MODEL_FILE} (has an epoch finished?)")));
+    }
+    let mut net = Network::new(&config.model_config()?, device)?;
+    net.load(&weights)?;
+    let shape = config.features.spectrogram_shape()?;
+    let pipeline = InputPipeline::new(norm, shape, config.features.input_size, device);
+    Ok((net, pipeline))
+}
+
+/// The CSV text of `predictions.csv`.
+fn predictions_csv(set: &FeatureSet, probs: &[Vec<f32>], task: Task) -> String {
+    let event_level = task.level() == Level::Event;
+    let mut out = String::from("record,");
+    if event_level {
+        out.push_str("event_index,");
+    }
+    out.push_str("label");
+    for name in task.class_names() {
+        out.push(',');
+        out.push_str(&csv_field(name));
+    }
+    out.push('\n');
+    for (unit, p) in set.units.iter().zip(probs) {
+        out.push_str(&csv_field(&unit.record));
+        out.push(',');
+        if event_level {
+            let _ = write!(out, "{},", unit.event_index.map_or(String::new(), |i| i.to_string()));
+        }
+        out.push_str(&csv_field(task.class_names()[unit.label]));
+        for v in p {
+            let _ = write!(out, ",{v}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Clip, Unit, clips::ClipSpan};
+
+    #[test]
+    fn units_average_their_clips_and_csv_has_the_contract_header() {
+        let span = ClipSpan {
+            start_s: 0.0,
+            end_s: 1.0,
+            event_index: None,
+        };
+        let unit = |record: &str, event_index, label| Unit {
+            record: record.into(),
+            event_index,
+            label,
+            start_s: 0.0,
+            end_s: 1.0,
+        };
+        let set = FeatureSet::for_tests(
+            vec![
+                Clip { unit: 0, label: 1, span },
+                Clip { unit: 0, label: 1, span },
+                Clip { unit: 1, label: 0, span },
+            ],
+            vec![unit("a", Some(3), 1), unit("b,c", Some(0), 0)],
+        );
+        let probs = unit_probabilities(&set, &[vec![0.2, 0.8], vec![0.4, 0.6], vec![1.0, 0.0]]);
+        assert!((probs[0][0] - 0.3).abs() < 1e-7 && (probs[0][1] - 0.7).abs() < 1e-7);
+        let csv = predictions_csv(&set, &probs, Task::EventBinary);
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("record,event_index,label,Normal,Adventitious"));
+        assert!(lines.next().is_some_and(|l| l.starts_with("a,3,Adventitious,0.3")));
+        assert_eq!(lines.next(), Some("\"b,c\",0,Normal,1,0"));
+        let csv = predictions_csv(&set, &probs, Task::RecordTernary);
+        assert!(csv.starts_with("record,label,Normal,Poor Quality,Adventitious\n"));
+    }
+}

@@ -1,0 +1,311 @@
+//! [`Predictor`]: a trained run loaded for prediction on new recordings.
+//!
+//! It rebuilds the feature extractor and the network from the run's
+//! `config.json` (through [`ExperimentConfig::model_config`], as training
+//! does) and its `model.safetensors`, and computes features exactly as
+//! training did (resample, clip, spectrogram, f16 rounding, per-bin
+//! standardisation, optional resize). The network sits behind a mutex, so a
+//! `Predictor` is `Send + Sync` and can be shared (e.g. in an `Arc`) by the
+//! threads of a web service; predictions are serialised through it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use lungsound_audio::Audio;
+use lungsound_datasets::{Level, Task};
+use lungsound_features::FeatureExtractor;
+use serde::Serialize;
+use tch::Device;
+
+use crate::config::ExperimentConfig;
+use crate::data::batch::InputPipeline;
+use crate::data::clips::{ClipSpan, window_spans};
+use crate::data::{compute_clips, f16};
+use crate::error::{Error, Result};
+use crate::evaluate::{load_network, probabilities};
+use crate::network::Network;
+
+/// Clips per forward pass at prediction time.
+const PREDICT_BATCH: usize = 32;
+
+/// A loaded run, ready to classify recordings.
+pub struct Predictor {
+    run_dir: PathBuf,
+    config: ExperimentConfig,
+    extractor: FeatureExtractor,
+    inner: Mutex<(Network, InputPipeline)>,
+}
+
+impl std::fmt::Debug for Predictor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Predictor")
+            .field("run_dir", &self.run_dir)
+            .field("task", &self.config.task)
+            .finish()
+    }
+}
+
+/// The prediction for one recording.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordingPrediction {
+    /// The model's task (`"1-1"`, `"2-2"`, …).
+    pub task: Task,
+    /// Class names in probability order.
+    pub classes: Vec<String>,
+    /// Length of the recording (s).
+    pub duration_s: f64,
+    /// Record-level label: the argmax of `probabilities`.
+    pub label: String,
+    /// Record-level probabilities: the mean of the clip probabilities (the
+    /// given events' or the sliding windows'). For a record model (2-1, 2-2)
+    /// this is exactly how it was validated; for an event model it is the
+    /// average event/window class distribution.
+    pub probabilities: Vec<f32>,
+    /// With given events: one prediction per event, in the order given.
+    /// Empty otherwise.
+    pub events: Vec<EventPrediction>,
+    /// Without given events: the timeline of sliding windows (window = the
+    /// model's clip length, hop = its `window_hop_seconds`), consecutive
+    /// windows with the same label merged. Each window owns the stretch of
+    /// time closest to its centre, so segments tile the recording without
+    /// overlapping. Empty when events were given.
+    pub segments: Vec<Segment>,
+    /// Events that could not be classified (e.g. past the end of the audio).
+    pub warnings: Vec<String>,
+}
+
+/// The prediction for one given event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventPrediction {
+    /// Position of the event in the list given to [`Predictor::predict`].
+    pub index: usize,
+    /// Start (s).
+    pub start_s: f64,
+    /// End (s).
+    pub end_s: f64,
+    /// Argmax class name.
+    pub label: String,
+    /// Class probabilities.
+    pub probabilities: Vec<f32>,
+}
+
+/// A stretch of the timeline with one label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segment {
+    /// Start (s).
+    pub start_s: f64,
+    /// End (s).
+    pub end_s: f64,
+    /// Class name.
+    pub label: String,
+    /// Mean probability of `label` over the merged windows.
+    pub confidence: f32,
+    /// Number of windows merged.
+    pub windows: usize,
+}
+
+impl Predictor {
+    /// Loads the run in `run_dir` (its `config.json` and `model.safetensors`) onto `device`.
+    pub fn load(run_dir: &Path, device: Device) -> Result<Self> {
+        let config = ExperimentConfig::load(run_dir)?;
+        let extractor = config.extractor()?;
+        let (net, pipeline) = load_network(run_dir, &config, device)?;
+        Ok(Self {
+            run_dir: run_dir.to_path_buf(),
+            config,
+            extractor,
+            inner: Mutex::new((net, pipeline)),
+        })
+    }
+
+    /// The run directory it was loaded from.
+    pub fn run_dir(&self) -> &Path {
+        &self.run_dir
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &ExperimentConfig {
+        &self.config
+    }
+
+    /// The model's task.
+    pub fn task(&self) -> Task {
+        self.config.task
+    }
+
+    /// Class names in probability order.
+    pub fn class_names(&self) -> &[String] {
+        &self.config.classes
+    }
+
+    /// Classifies `audio` (any sample rate; resampled to the model's).
+    /// `events` (start, end in seconds) gives one prediction per event;
+    /// without it the recording is scanned with sliding windows.
+    ///
+    /// # Errors
+    /// Resampling failure, or audio too short to give a single clip.
+    pub fn predict(&self, audio: &Audio, events: Option<&[(f64, f64)]>) -> Result<RecordingPrediction> {
+        let settings = &self.config.features;
+        let samples = if audio.sample_rate == settings.sample_rate {
+            audio.samples.clone()
+        } else {
+            lungsound_audio::resample(&audio.samples, audio.sample_rate, settings.sample_rate)?
+        };
+        let duration_s = samples.len() as f64 / f64::from(settings.sample_rate);
+        let spans = events.map(|ev| {
+            ev.iter()
+                .enumerate()
+                .map(|(i, &(start_s, end_s))| ClipSpan {
+                    start_s,
+                    end_s,
+                    event_index: Some(i),
+                })
+                .collect::<Vec<_>>()
+        });
+        let spans = match spans {
+            Some(s) => s,
+            None => window_spans(samples.len(), settings.sample_rate, settings.clip_samples(), settings.hop_samples()),
+        };
+        let clips = compute_clips(&samples, settings, &self.extractor, Some(spans));
+        let warnings: Vec<String> = clips
+            .dropped
+            .iter()
+            .map(|(i, m)| format!("event {}: {m}", i.map_or(String::from("?"), |i| i.to_string())))
+            .collect();
+        if clips.spans.is_empty() {
+            return Err(Error::NoData(format!(
+                "nothing to classify in a {duration_s:.3} s recording{}",
+                warnings.first().map_or(String::new(), |w| format!(" ({w})"))
+            )));
+        }
+        let probs = self.clip_probabilities(&clips.values, clips.spans.len())?;
+        let classes = self.config.classes.clone();
+        let n_classes = classes.len();
+        let mut mean = vec![0f64; n_classes];
+        for p in &probs {
+            for (m, &v) in mean.iter_mut().zip(p) {
+                *m += f64::from(v);
+            }
+        }
+        let probabilities: Vec<f32> = mean.iter().map(|m| (m / probs.len() as f64) as f32).collect();
+        let label = classes[lungsound_eval::argmax(&probabilities)].clone();
+        let (events, segments) = match events {
+            Some(_) => (
+                clips
+                    .spans
+                    .iter()
+                    .zip(&probs)
+                    .map(|(s, p)| EventPrediction {
+                        index: s.event_index.unwrap_or_default(),
+                        start_s: s.start_s,
+                        end_s: s.end_s,
+                        label: classes[lungsound_eval::argmax(p)].clone(),
+                        probabilities: p.clone(),
+                    })
+                    .collect(),
+                Vec::new(),
+            ),
+            None => (Vec::new(), merge_windows(&clips.spans, &probs, &classes, duration_s)),
+        };
+        Ok(RecordingPrediction {
+            task: self.config.task,
+            classes,
+            duration_s,
+            label,
+            probabilities,
+            events,
+            segments,
+            warnings,
+        })
+    }
+
+    /// Whether record-level labels are this model's own task (2-1, 2-2).
+    pub fn is_record_model(&self) -> bool {
+        self.config.task.level() == Level::Record
+    }
+
+    fn clip_probabilities(&self, values: &[u16], n: usize) -> Result<Vec<Vec<f32>>> {
+        let inner = self
+            .inner
+            .lock()
+            .map_err(|_| Error::run_dir(&self.run_dir, "the model lock was poisoned by a panic"))?;
+        let (net, pipeline) = &*inner;
+        let len = pipeline.clip_len();
+        let mut out = Vec::with_capacity(n);
+        for chunk in values.chunks(len * PREDICT_BATCH) {
+            let host: Vec<f32> = chunk.iter().map(|&h| f16::f16_to_f32(h)).collect();
+            let x = pipeline.prepare(&host, chunk.len() / len);
+            out.extend(probabilities(net, &x));
+        }
+        Ok(out)
+    }
+}
+
+/// Merges consecutive windows with the same argmax into segments; window
+/// `i` owns the time between the midpoints to its neighbours' centres.
+fn merge_windows(spans: &[ClipSpan], probs: &[Vec<f32>], classes: &[String], duration_s: f64) -> Vec<Segment> {
+    let centres: Vec<f64> = spans.iter().map(|s| 0.5 * (s.start_s + s.end_s)).collect();
+    let bound = |i: usize| -> f64 {
+        // boundary between window i-1 and i
+        if i == 0 {
+            0.0
+        } else if i >= spans.len() {
+            duration_s
+        } else {
+            0.5 * (centres[i - 1] + centres[i])
+        }
+    };
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut sum = 0f64;
+    for (i, p) in probs.iter().enumerate() {
+        let c = lungsound_eval::argmax(p);
+        match segments.last_mut() {
+            Some(last) if last.label == classes[c] => {
+                sum += f64::from(p[c]);
+                last.windows += 1;
+                last.end_s = bound(i + 1);
+                last.confidence = (sum / last.windows as f64) as f32;
+            }
+            _ => {
+                sum = f64::from(p[c]);
+                segments.push(Segment {
+                    start_s: bound(i),
+                    end_s: bound(i + 1),
+                    label: classes[c].clone(),
+                    confidence: p[c],
+                    windows: 1,
+                });
+            }
+        }
+    }
+    segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_merge_into_tiling_segments() {
+        let span = |a: f64| ClipSpan {
+            start_s: a,
+            end_s: a + 2.0,
+            event_index: None,
+        };
+        let spans = [span(0.0), span(1.0), span(2.0), span(3.0)];
+        let probs = vec![vec![0.9, 0.1], vec![0.7, 0.3], vec![0.2, 0.8], vec![0.6, 0.4]];
+        let classes = vec!["Normal".to_string(), "Adventitious".to_string()];
+        let segs = merge_windows(&spans, &probs, &classes, 5.0);
+        assert_eq!(segs.len(), 3);
+        assert_eq!((segs[0].start_s, segs[0].end_s, segs[0].windows), (0.0, 2.5, 2));
+        assert!((segs[0].confidence - 0.8).abs() < 1e-6);
+        assert_eq!((segs[1].start_s, segs[1].end_s, segs[1].label.as_str()), (2.5, 3.5, "Adventitious"));
+        assert_eq!((segs[2].start_s, segs[2].end_s), (3.5, 5.0));
+    }
+
+    #[test]
+    fn predictor_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Predictor>();
+    }
+}

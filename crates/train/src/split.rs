@@ -1,0 +1,62 @@
+//! Which recordings train and which validate.
+
+use std::path::Path;
+
+use lungsound_datasets::{Dataset, DatasetKind, Recording, Split, load_dataset_as, patient_split};
+
+use crate::config::ExperimentConfig;
+use crate::error::{Error, Result};
+
+/// The training and validation recordings of a run.
+#[derive(Debug, Clone)]
+pub struct RunSplit<'a> {
+    /// Recordings the network is trained on.
+    pub train: Vec<&'a Recording>,
+    /// Recordings used for validation (model selection, early stopping).
+    pub val: Vec<&'a Recording>,
+}
+
+/// Loads `dir` as `kind` (an error if the folder is not that kind of dataset).
+pub fn load_data(dir: &Path, kind: DatasetKind) -> Result<Dataset> {
+    let detected = lungsound_datasets::detect(dir)?;
+    if detected != kind {
+        return Err(Error::InvalidConfig(format!(
+            "{} looks like a {detected} dataset, not {kind}",
+            dir.display()
+        )));
+    }
+    Ok(load_dataset_as(dir, kind)?)
+}
+
+/// Splits the recordings with audio patient-wise
+/// ([`lungsound_datasets::patient_split`] with the config's fraction and
+/// seed). ICBHI: only the official split's `train` part takes part; its
+/// `test` part is never used for training or selection.
+pub fn run_split<'a>(dataset: &'a Dataset, config: &ExperimentConfig) -> Result<RunSplit<'a>> {
+    let pool: Vec<&Recording> = dataset
+        .recordings
+        .iter()
+        .filter(|r| r.has_audio())
+        .filter(|r| match dataset.kind {
+            DatasetKind::Icbhi => r.official_split == Some(Split::Train),
+            _ => true,
+        })
+        .collect();
+    if pool.is_empty() {
+        return Err(Error::NoData(format!(
+            "{} has no recordings with audio{}",
+            dataset.root.display(),
+            if dataset.kind == DatasetKind::Icbhi {
+                " in the official train split"
+            } else {
+                ""
+            }
+        )));
+    }
+    let owned: Vec<Recording> = pool.iter().map(|r| (*r).clone()).collect();
+    let indices = patient_split(&owned, config.split.val_fraction, config.split.seed);
+    Ok(RunSplit {
+        train: indices.train.iter().map(|&i| pool[i]).collect(),
+        val: indices.val.iter().map(|&i| pool[i]).collect(),
+    })
+}
