@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs libtorch (scripts/setup-libtorch.sh,
-# quick when already there), checks formatting, then `cargo test --workspace`.
+# quick when already there), checks formatting and lints, then `cargo test --workspace`.
 # Tests that need ../shared/data skip with a message when it is absent.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup-libtorch.sh
 cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked "$@"

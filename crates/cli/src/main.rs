@@ -42,7 +42,7 @@ enum Command {
     /// Summarise a dataset: class balance, durations, patients, devices, with plots.
     Analyze(cmd::analyze::AnalyzeArgs),
     /// Train a model on a dataset task.
-    Train(cmd::train::TrainArgs),
+    Train(Box<cmd::train::TrainArgs>),
     /// Evaluate a trained model on a dataset folder.
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Classify recordings with a trained model (the shipped default by default).
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
         Command::Features(args) => cmd::features::run(args),
         Command::Augment(args) => cmd::augment::run(args),
         Command::Analyze(args) => cmd::analyze::run(args),
-        Command::Train(args) => cmd::train::run(args),
+        Command::Train(args) => cmd::train::run(*args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Predict(args) => cmd::predict::run(args),
         Command::Serve(args) => cmd::serve::run(args),
@@ -99,4 +99,3 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
-

@@ -44,7 +44,10 @@ fn parse() -> Result<Args, String> {
             "--arch" => a.arch = value.parse().map_err(|e| bad(&e))?,
             "--input" => {
                 let (h, w) = value.split_once('x').ok_or("--input HxW")?;
-                a.input = [h.parse().map_err(|e| bad(&e))?, w.parse().map_err(|e| bad(&e))?];
+                a.input = [
+                    h.parse().map_err(|e| bad(&e))?,
+                    w.parse().map_err(|e| bad(&e))?,
+                ];
             }
             "--batch" => a.batch = value.parse().map_err(|e| bad(&e))?,
             "--threads" => a.threads = value.parse().map_err(|e| bad(&e))?,
@@ -76,7 +79,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..OptimizerConfig::default()
         },
     );
-    let x = Tensor::randn([a.batch, 1, a.input[0], a.input[1]], (Kind::Float, Device::Cpu));
+    let x = Tensor::randn(
+        [a.batch, 1, a.input[0], a.input[1]],
+        (Kind::Float, Device::Cpu),
+    );
     let labels: Vec<usize> = (0..a.batch as usize).map(|i| i % 7).collect();
     let targets = soft_targets(&labels, 7, 0.0, Device::Cpu);
     let weights = Tensor::ones([7], (Kind::Float, Device::Cpu));

@@ -20,7 +20,13 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
     let f = &c.features;
     let s = &f.spectrogram;
     let mut md = String::new();
-    let _ = writeln!(md, "# lungsound model: {} task {} ({})\n", c.dataset, c.task, arch_name(c));
+    let _ = writeln!(
+        md,
+        "# lungsound model: {} task {} ({})\n",
+        c.dataset,
+        c.task,
+        arch_name(c)
+    );
     let _ = writeln!(md, "## Data\n");
     let _ = writeln!(md, "- Dataset: {} in `{}`", c.dataset, c.data_dir.display());
     let level = match c.level() {
@@ -64,7 +70,8 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
         s.fmin,
         s.fmax.map_or("sr/2".to_string(), |v| format!("{v} Hz")),
         s.db,
-        f.input_size.map_or(String::new(), |[h, w]| format!(", resized to {h}x{w}"))
+        f.input_size
+            .map_or(String::new(), |[h, w]| format!(", resized to {h}x{w}"))
     );
     let _ = writeln!(md, "\n## Model and training\n");
     let _ = writeln!(
@@ -98,7 +105,11 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
         md,
         "- Selection: the epoch with the highest validation {} (ties: lower validation loss){}.",
         score_name(c),
-        if t.ema_decay > 0.0 { ", validated on the EMA weights" } else { "" }
+        if t.ema_decay > 0.0 {
+            ", validated on the EMA weights"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(md, "\n## Validation metrics (selected epoch)\n");
     match report.best() {
@@ -120,12 +131,24 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
         "\n{} of {} epochs run{}. Per-epoch numbers: `history.csv`.",
         report.history.len(),
         t.epochs,
-        if report.stopped_early { " (early stopping)" } else { "" }
+        if report.stopped_early {
+            " (early stopping)"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(md, "\n## Reproduce\n");
-    let command = if c.command.is_empty() { "(not recorded)" } else { c.command.as_str() };
+    let command = if c.command.is_empty() {
+        "(not recorded)"
+    } else {
+        c.command.as_str()
+    };
     let _ = writeln!(md, "```sh\n{command}\n```");
-    let _ = writeln!(md, "\nlungsound {}; every setting is in `config.json`.", c.lungsound_version);
+    let _ = writeln!(
+        md,
+        "\nlungsound {}; every setting is in `config.json`.",
+        c.lungsound_version
+    );
     crate::fsutil::write_atomic(&report.run_dir.join(MODEL_CARD_FILE), md.as_bytes())
 }
 
@@ -166,5 +189,7 @@ pub(crate) fn write_evaluation_report(
         command: command.to_string(),
         extra: vec![("trained with".to_string(), config.command.clone())],
     };
-    Ok(lungsound_report::write_evaluation_report(metrics, &context, out_dir)?)
+    Ok(lungsound_report::write_evaluation_report(
+        metrics, &context, out_dir,
+    )?)
 }

@@ -106,7 +106,11 @@ pub fn is_better(candidate: &EpochRecord, best: Option<&EpochRecord>) -> bool {
 }
 
 /// Writes the checkpoint: `groups` are `(prefix, named tensors)`.
-pub fn save_checkpoint(run_dir: &Path, state: &TrainerState, groups: &[(&str, Vec<(String, Tensor)>)]) -> Result<()> {
+pub fn save_checkpoint(
+    run_dir: &Path,
+    state: &TrainerState,
+    groups: &[(&str, Vec<(String, Tensor)>)],
+) -> Result<()> {
     let path = run_dir.join(CHECKPOINT_FILE);
     let json = serde_json::to_vec(state).map_err(|e| Error::json(&path, e))?;
     let mut tensors = vec![(STATE_KEY.to_string(), Tensor::from_slice(&json))];
@@ -122,7 +126,10 @@ pub fn save_checkpoint(run_dir: &Path, state: &TrainerState, groups: &[(&str, Ve
 pub fn load_checkpoint(run_dir: &Path) -> Result<(TrainerState, BTreeMap<String, Tensor>)> {
     let path = run_dir.join(CHECKPOINT_FILE);
     if !path.is_file() {
-        return Err(Error::run_dir(run_dir, format!("no {CHECKPOINT_FILE} to resume from")));
+        return Err(Error::run_dir(
+            run_dir,
+            format!("no {CHECKPOINT_FILE} to resume from"),
+        ));
     }
     let tensors: BTreeMap<String, Tensor> = Tensor::read_safetensors(&path)
         .map_err(|e| Error::torch(format!("reading {}", path.display()), e))?
@@ -141,7 +148,10 @@ pub fn group(tensors: &BTreeMap<String, Tensor>, prefix: &str) -> BTreeMap<Strin
     let p = format!("{prefix}/");
     tensors
         .iter()
-        .filter_map(|(k, t)| k.strip_prefix(&p).map(|n| (n.to_string(), t.shallow_clone())))
+        .filter_map(|(k, t)| {
+            k.strip_prefix(&p)
+                .map(|n| (n.to_string(), t.shallow_clone()))
+        })
         .collect()
 }
 
@@ -161,10 +171,16 @@ pub fn write_history(run_dir: &Path, history: &[EpochRecord]) -> Result<()> {
             "lr",
             "seconds",
         ])
-        .map_err(|e| Error::Csv { path: path.clone(), source: e })?;
+        .map_err(|e| Error::Csv {
+            path: path.clone(),
+            source: e,
+        })?;
     }
     for r in history {
-        w.serialize(r).map_err(|e| Error::Csv { path: path.clone(), source: e })?;
+        w.serialize(r).map_err(|e| Error::Csv {
+            path: path.clone(),
+            source: e,
+        })?;
     }
     let bytes = w
         .into_inner()
@@ -175,7 +191,10 @@ pub fn write_history(run_dir: &Path, history: &[EpochRecord]) -> Result<()> {
 /// Reads `history.csv`.
 pub fn read_history(run_dir: &Path) -> Result<Vec<EpochRecord>> {
     let path = run_dir.join(HISTORY_FILE);
-    let mut r = csv::Reader::from_path(&path).map_err(|e| Error::Csv { path: path.clone(), source: e })?;
+    let mut r = csv::Reader::from_path(&path).map_err(|e| Error::Csv {
+        path: path.clone(),
+        source: e,
+    })?;
     r.deserialize()
         .collect::<Result<Vec<EpochRecord>, _>>()
         .map_err(|e| Error::Csv { path, source: e })
@@ -216,7 +235,9 @@ mod tests {
         write_history(dir.path(), &history).unwrap();
         assert_eq!(read_history(dir.path()).unwrap(), history);
         let text = std::fs::read_to_string(dir.path().join(HISTORY_FILE)).unwrap();
-        assert!(text.starts_with("epoch,train_loss,val_loss,val_accuracy,val_score,val_se,val_sp,lr,seconds\n"));
+        assert!(text.starts_with(
+            "epoch,train_loss,val_loss,val_accuracy,val_score,val_se,val_sp,lr,seconds\n"
+        ));
 
         let mut state = TrainerState::fresh();
         state.history = history;

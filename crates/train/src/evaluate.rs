@@ -30,7 +30,12 @@ pub const METRICS_FILE: &str = "metrics.json";
 pub const PREDICTIONS_FILE: &str = "predictions.csv";
 
 /// Softmax probabilities `[n_clips][n_classes]` of every clip of `set`.
-pub(crate) fn clip_probabilities(net: &Network, pipeline: &InputPipeline, set: &FeatureSet, batch_size: usize) -> Vec<Vec<f32>> {
+pub(crate) fn clip_probabilities(
+    net: &Network,
+    pipeline: &InputPipeline,
+    set: &FeatureSet,
+    batch_size: usize,
+) -> Vec<Vec<f32>> {
     let mut rng = ChaCha8Rng::seed_from_u64(0); // unused: no transforms at evaluation
     let indices: Vec<usize> = (0..set.len()).collect();
     let mut out = Vec::with_capacity(set.len());
@@ -66,7 +71,11 @@ pub(crate) fn unit_probabilities(set: &FeatureSet, clip_probs: &[Vec<f32>]) -> V
     }
     sums.into_iter()
         .zip(counts)
-        .map(|(s, n)| s.into_iter().map(|v| (v / n.max(1) as f64) as f32).collect())
+        .map(|(s, n)| {
+            s.into_iter()
+                .map(|v| (v / n.max(1) as f64) as f32)
+                .collect()
+        })
         .collect()
 }
 
@@ -104,7 +113,10 @@ pub(crate) fn score_units(
 }
 
 pub(crate) fn class_names(task: Task) -> Vec<String> {
-    task.class_names().iter().map(|s| (*s).to_string()).collect()
+    task.class_names()
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect()
 }
 
 /// Which recordings of the data folder [`evaluate_run`] uses.
@@ -183,12 +195,21 @@ pub struct EvaluationReport {
 /// `event_index` for event tasks, the true `label`, then one probability
 /// column per class named by the class) and the plots and `report.md` of
 /// `lungsound-report`.
-pub fn evaluate_run(run_dir: &Path, data_dir: &Path, out_dir: &Path, options: &EvaluateOptions) -> Result<EvaluationReport> {
+pub fn evaluate_run(
+    run_dir: &Path,
+    data_dir: &Path,
+    out_dir: &Path,
+    options: &EvaluateOptions,
+) -> Result<EvaluationReport> {
     let config = ExperimentConfig::load(run_dir)?;
     let dataset = load_data(data_dir, config.dataset)?;
     let mut issues = dataset.issues.clone();
     let recordings: Vec<&Recording> = match options.split {
-        EvalSplit::All => dataset.recordings.iter().filter(|r| r.has_audio()).collect(),
+        EvalSplit::All => dataset
+            .recordings
+            .iter()
+            .filter(|r| r.has_audio())
+            .collect(),
         EvalSplit::Train => run_split(&dataset, &config)?.train,
         EvalSplit::Val => run_split(&dataset, &config)?.val,
         EvalSplit::Test if dataset.kind == DatasetKind::Icbhi => dataset
@@ -203,23 +224,36 @@ pub fn evaluate_run(run_dir: &Path, data_dir: &Path, out_dir: &Path, options: &E
             )));
         }
     };
-    let (set, set_issues) = build_feature_set(&recordings, &config.features, config.task, &options.cache, None)?;
+    let (set, set_issues) = build_feature_set(
+        &recordings,
+        &config.features,
+        config.task,
+        &options.cache,
+        None,
+    )?;
     issues.extend(set_issues);
     require_clips(&set, "evaluation")?;
 
     let (net, pipeline) = load_network(run_dir, &config, options.device)?;
-    let probs = unit_probabilities(&set, &clip_probabilities(&net, &pipeline, &set, options.batch_size));
+    let probs = unit_probabilities(
+        &set,
+        &clip_probabilities(&net, &pipeline, &set, options.batch_size),
+    );
     let labels: Vec<usize> = set.units.iter().map(|u| u.label).collect();
     let names = class_names(config.task);
     let metrics = lungsound_eval::evaluate(&labels, &probs, &names, config.task.normal_class())?;
 
     crate::fsutil::create_dir_all(out_dir)?;
     let metrics_path = out_dir.join(METRICS_FILE);
-    let mut json = serde_json::to_string_pretty(&metrics).map_err(|e| Error::json(&metrics_path, e))?;
+    let mut json =
+        serde_json::to_string_pretty(&metrics).map_err(|e| Error::json(&metrics_path, e))?;
     json.push('\n');
     crate::fsutil::write_atomic(&metrics_path, json.as_bytes())?;
     let predictions_path = out_dir.join(PREDICTIONS_FILE);
-    crate::fsutil::write_atomic(&predictions_path, predictions_csv(&set, &probs, config.task).as_bytes())?;
+    crate::fsutil::write_atomic(
+        &predictions_path,
+        predictions_csv(&set, &probs, config.task).as_bytes(),
+    )?;
     let mut files = vec![metrics_path, predictions_path];
     let split = match options.split {
         EvalSplit::All => "all recordings",
@@ -245,14 +279,23 @@ pub fn evaluate_run(run_dir: &Path, data_dir: &Path, out_dir: &Path, options: &E
 }
 
 /// The network of a run (its `model.safetensors`) and its input pipeline.
-pub(crate) fn load_network(run_dir: &Path, config: &ExperimentConfig, device: Device) -> Result<(Network, InputPipeline)> {
-    let norm = config
-        .normalization
-        .as_ref()
-        .ok_or_else(|| Error::run_dir(run_dir, "config.json lacks the input normalization (an unfinished run?)"))?;
+pub(crate) fn load_network(
+    run_dir: &Path,
+    config: &ExperimentConfig,
+    device: Device,
+) -> Result<(Network, InputPipeline)> {
+    let norm = config.normalization.as_ref().ok_or_else(|| {
+        Error::run_dir(
+            run_dir,
+            "config.json lacks the input normalization (an unfinished run?)",
+        )
+    })?;
     let weights = run_dir.join(MODEL_FILE);
     if !weights.is_file() {
-        return Err(Error::run_dir(run_dir, format!("no {MODEL_FILE} (has an epoch finished?)")));
+        return Err(Error::run_dir(
+            run_dir,
+            format!("no {MODEL_FILE} (has an epoch finished?)"),
+        ));
     }
     let mut net = Network::new(&config.model_config()?, device)?;
     net.load(&weights)?;
@@ -278,7 +321,11 @@ fn predictions_csv(set: &FeatureSet, probs: &[Vec<f32>], task: Task) -> String {
         out.push_str(&csv_field(&unit.record));
         out.push(',');
         if event_level {
-            let _ = write!(out, "{},", unit.event_index.map_or(String::new(), |i| i.to_string()));
+            let _ = write!(
+                out,
+                "{},",
+                unit.event_index.map_or(String::new(), |i| i.to_string())
+            );
         }
         out.push_str(&csv_field(task.class_names()[unit.label]));
         for v in p {
@@ -318,9 +365,21 @@ mod tests {
         };
         let set = FeatureSet::for_tests(
             vec![
-                Clip { unit: 0, label: 1, span },
-                Clip { unit: 0, label: 1, span },
-                Clip { unit: 1, label: 0, span },
+                Clip {
+                    unit: 0,
+                    label: 1,
+                    span,
+                },
+                Clip {
+                    unit: 0,
+                    label: 1,
+                    span,
+                },
+                Clip {
+                    unit: 1,
+                    label: 0,
+                    span,
+                },
             ],
             vec![unit("a", Some(3), 1), unit("b,c", Some(0), 0)],
         );
@@ -328,8 +387,15 @@ mod tests {
         assert!((probs[0][0] - 0.3).abs() < 1e-7 && (probs[0][1] - 0.7).abs() < 1e-7);
         let csv = predictions_csv(&set, &probs, Task::EventBinary);
         let mut lines = csv.lines();
-        assert_eq!(lines.next(), Some("record,event_index,label,Normal,Adventitious"));
-        assert!(lines.next().is_some_and(|l| l.starts_with("a,3,Adventitious,0.3")));
+        assert_eq!(
+            lines.next(),
+            Some("record,event_index,label,Normal,Adventitious")
+        );
+        assert!(
+            lines
+                .next()
+                .is_some_and(|l| l.starts_with("a,3,Adventitious,0.3"))
+        );
         assert_eq!(lines.next(), Some("\"b,c\",0,Normal,1,0"));
         let csv = predictions_csv(&set, &probs, Task::RecordTernary);
         assert!(csv.starts_with("record,label,Normal,Poor Quality,Adventitious\n"));

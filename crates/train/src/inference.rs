@@ -144,7 +144,11 @@ impl Predictor {
     ///
     /// # Errors
     /// Resampling failure, or audio too short to give a single clip.
-    pub fn predict(&self, audio: &Audio, events: Option<&[(f64, f64)]>) -> Result<RecordingPrediction> {
+    pub fn predict(
+        &self,
+        audio: &Audio,
+        events: Option<&[(f64, f64)]>,
+    ) -> Result<RecordingPrediction> {
         let settings = &self.config.features;
         let samples = if audio.sample_rate == settings.sample_rate {
             audio.samples.clone()
@@ -164,18 +168,30 @@ impl Predictor {
         });
         let spans = match spans {
             Some(s) => s,
-            None => window_spans(samples.len(), settings.sample_rate, settings.clip_samples(), settings.hop_samples()),
+            None => window_spans(
+                samples.len(),
+                settings.sample_rate,
+                settings.clip_samples(),
+                settings.hop_samples(),
+            ),
         };
         let clips = compute_clips(&samples, settings, &self.extractor, Some(spans));
         let warnings: Vec<String> = clips
             .dropped
             .iter()
-            .map(|(i, m)| format!("event {}: {m}", i.map_or(String::from("?"), |i| i.to_string())))
+            .map(|(i, m)| {
+                format!(
+                    "event {}: {m}",
+                    i.map_or(String::from("?"), |i| i.to_string())
+                )
+            })
             .collect();
         if clips.spans.is_empty() {
             return Err(Error::NoData(format!(
                 "nothing to classify in a {duration_s:.3} s recording{}",
-                warnings.first().map_or(String::new(), |w| format!(" ({w})"))
+                warnings
+                    .first()
+                    .map_or(String::new(), |w| format!(" ({w})"))
             )));
         }
         let probs = self.clip_probabilities(&clips.values, clips.spans.len())?;
@@ -187,7 +203,10 @@ impl Predictor {
                 *m += f64::from(v);
             }
         }
-        let probabilities: Vec<f32> = mean.iter().map(|m| (m / probs.len() as f64) as f32).collect();
+        let probabilities: Vec<f32> = mean
+            .iter()
+            .map(|m| (m / probs.len() as f64) as f32)
+            .collect();
         let label = classes[lungsound_eval::argmax(&probabilities)].clone();
         let (events, segments) = match events {
             Some(_) => (
@@ -205,7 +224,10 @@ impl Predictor {
                     .collect(),
                 Vec::new(),
             ),
-            None => (Vec::new(), merge_windows(&clips.spans, &probs, &classes, duration_s)),
+            None => (
+                Vec::new(),
+                merge_windows(&clips.spans, &probs, &classes, duration_s),
+            ),
         };
         Ok(RecordingPrediction {
             task: self.config.task,
@@ -243,7 +265,12 @@ impl Predictor {
 
 /// Merges consecutive windows with the same argmax into segments; window
 /// `i` owns the time between the midpoints to its neighbours' centres.
-fn merge_windows(spans: &[ClipSpan], probs: &[Vec<f32>], classes: &[String], duration_s: f64) -> Vec<Segment> {
+fn merge_windows(
+    spans: &[ClipSpan],
+    probs: &[Vec<f32>],
+    classes: &[String],
+    duration_s: f64,
+) -> Vec<Segment> {
     let centres: Vec<f64> = spans.iter().map(|s| 0.5 * (s.start_s + s.end_s)).collect();
     let bound = |i: usize| -> f64 {
         // boundary between window i-1 and i
@@ -293,13 +320,24 @@ mod tests {
             event_index: None,
         };
         let spans = [span(0.0), span(1.0), span(2.0), span(3.0)];
-        let probs = vec![vec![0.9, 0.1], vec![0.7, 0.3], vec![0.2, 0.8], vec![0.6, 0.4]];
+        let probs = vec![
+            vec![0.9, 0.1],
+            vec![0.7, 0.3],
+            vec![0.2, 0.8],
+            vec![0.6, 0.4],
+        ];
         let classes = vec!["Normal".to_string(), "Adventitious".to_string()];
         let segs = merge_windows(&spans, &probs, &classes, 5.0);
         assert_eq!(segs.len(), 3);
-        assert_eq!((segs[0].start_s, segs[0].end_s, segs[0].windows), (0.0, 2.5, 2));
+        assert_eq!(
+            (segs[0].start_s, segs[0].end_s, segs[0].windows),
+            (0.0, 2.5, 2)
+        );
         assert!((segs[0].confidence - 0.8).abs() < 1e-6);
-        assert_eq!((segs[1].start_s, segs[1].end_s, segs[1].label.as_str()), (2.5, 3.5, "Adventitious"));
+        assert_eq!(
+            (segs[1].start_s, segs[1].end_s, segs[1].label.as_str()),
+            (2.5, 3.5, "Adventitious")
+        );
         assert_eq!((segs[2].start_s, segs[2].end_s), (3.5, 5.0));
     }
 

@@ -40,11 +40,15 @@ pub use config::{CONFIG_FILE, ExperimentConfig};
 pub use data::FeatureCache;
 pub use data::batch::{Augmentations, Batch, BatchTransform, SampleTransform};
 pub use error::{Error, Result};
-pub use evaluate::{EvalSplit, EvaluateOptions, EvaluationReport, METRICS_FILE, PREDICTIONS_FILE, evaluate_run};
+pub use evaluate::{
+    EvalSplit, EvaluateOptions, EvaluationReport, METRICS_FILE, PREDICTIONS_FILE, evaluate_run,
+};
 pub use inference::{EventPrediction, Predictor, RecordingPrediction, Segment};
 pub use network::Network;
 pub use optim::Optimizer;
 pub use split::{RunSplit, load_data, run_split};
 /// The libtorch bindings this crate is built on (for `Device` and thread settings).
 pub use tch;
-pub use training::{EpochCallback, TrainOptions, TrainReport, class_weights, default_cache_dir, resume, train};
+pub use training::{
+    EpochCallback, TrainOptions, TrainReport, class_weights, default_cache_dir, resume, train,
+};

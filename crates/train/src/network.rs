@@ -17,7 +17,9 @@ pub struct Network {
 
 impl std::fmt::Debug for Network {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Network").field("variables", &self.vs.len()).finish()
+        f.debug_struct("Network")
+            .field("variables", &self.vs.len())
+            .finish()
     }
 }
 
@@ -71,7 +73,12 @@ impl Network {
     }
 
     /// Copies the variables from `tensors[prefix + name]`; `source` is named in errors.
-    pub(crate) fn load_from(&mut self, tensors: &BTreeMap<String, Tensor>, prefix: &str, source: &Path) -> Result<()> {
+    pub(crate) fn load_from(
+        &mut self,
+        tensors: &BTreeMap<String, Tensor>,
+        prefix: &str,
+        source: &Path,
+    ) -> Result<()> {
         for (name, mut var) in self.named_variables() {
             let key = format!("{prefix}{name}");
             let src = tensors
@@ -80,18 +87,31 @@ impl Network {
             if src.size() != var.size() {
                 return Err(Error::run_dir(
                     source,
-                    format!("tensor {key:?} has shape {:?}, the model expects {:?}", src.size(), var.size()),
+                    format!(
+                        "tensor {key:?} has shape {:?}, the model expects {:?}",
+                        src.size(),
+                        var.size()
+                    ),
                 ));
             }
-            tch::no_grad(|| var.f_copy_(src)).map_err(|e| Error::torch(format!("loading {key}"), e))?;
+            tch::no_grad(|| var.f_copy_(src))
+                .map_err(|e| Error::torch(format!("loading {key}"), e))?;
         }
         Ok(())
     }
 
     /// Loads pretrained weights (matching names; see
     /// `lungsound_models::load_pretrained`) and returns its report.
-    pub fn load_pretrained(&mut self, path: &Path, config: &lungsound_models::ModelConfig) -> Result<lungsound_models::ImportReport> {
-        Ok(lungsound_models::load_pretrained(&mut self.vs, path, config)?)
+    pub fn load_pretrained(
+        &mut self,
+        path: &Path,
+        config: &lungsound_models::ModelConfig,
+    ) -> Result<lungsound_models::ImportReport> {
+        Ok(lungsound_models::load_pretrained(
+            &mut self.vs,
+            path,
+            config,
+        )?)
     }
 
     /// Freezes every parameter before `layer` (see `lungsound_models::freeze_until`).
@@ -147,12 +167,17 @@ impl Ema {
 
     /// Moves `ema` towards `model`.
     pub fn update(&mut self, ema: &Network, model: &Network) {
-        let d = self.decay.min((1.0 + self.updates as f64) / (10.0 + self.updates as f64));
+        let d = self
+            .decay
+            .min((1.0 + self.updates as f64) / (10.0 + self.updates as f64));
         self.updates += 1;
         let model_vars = model.named_variables();
         tch::no_grad(|| {
             for ((_, mut e), (_, w)) in ema.named_variables().into_iter().zip(model_vars) {
-                if matches!(e.kind(), Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16) {
+                if matches!(
+                    e.kind(),
+                    Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16
+                ) {
                     let _ = e.g_mul_scalar_(d);
                     let _ = e.g_add_(&(&w * (1.0 - d)));
                 } else {

@@ -45,7 +45,9 @@ fn state_names(kind: OptimizerKind) -> &'static [&'static str] {
 /// The trainable variables of `vs` in name order.
 pub(crate) fn trainable(vs: &VarStore) -> Vec<(String, Tensor)> {
     let vars: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
-    vars.into_iter().filter(|(_, t)| t.requires_grad()).collect()
+    vars.into_iter()
+        .filter(|(_, t)| t.requires_grad())
+        .collect()
 }
 
 impl Optimizer {
@@ -174,7 +176,8 @@ impl Optimizer {
             for (s, t) in names.iter().zip(state.iter_mut()) {
                 let key = format!("{name}.{s}");
                 let src = tensors.get(&key).ok_or_else(|| missing(&key))?;
-                tch::no_grad(|| t.f_copy_(src)).map_err(|e| Error::torch(format!("restoring {key}"), e))?;
+                tch::no_grad(|| t.f_copy_(src))
+                    .map_err(|e| Error::torch(format!("restoring {key}"), e))?;
             }
         }
         Ok(())
@@ -190,7 +193,12 @@ mod tests {
     /// Minimises (w - 3)^2 and checks the first Adam step against PyTorch's formula.
     #[test]
     fn every_optimizer_descends_and_adam_takes_lr_sized_first_step() {
-        for kind in [OptimizerKind::Adam, OptimizerKind::Adamw, OptimizerKind::Sgd, OptimizerKind::Rmsprop] {
+        for kind in [
+            OptimizerKind::Adam,
+            OptimizerKind::Adamw,
+            OptimizerKind::Sgd,
+            OptimizerKind::Rmsprop,
+        ] {
             let vs = VarStore::new(Device::Cpu);
             let w = vs.root().var("w", &[1], nn::Init::Const(0.0));
             let config = OptimizerConfig {

@@ -54,7 +54,12 @@ pub struct LrSchedule {
 
 impl LrSchedule {
     /// A schedule over `epochs` epochs of `steps_per_epoch` steps.
-    pub fn new(config: &ScheduleConfig, base_lr: f64, epochs: usize, steps_per_epoch: usize) -> Self {
+    pub fn new(
+        config: &ScheduleConfig,
+        base_lr: f64,
+        epochs: usize,
+        steps_per_epoch: usize,
+    ) -> Self {
         Self {
             config: config.clone(),
             base_lr,
@@ -124,7 +129,10 @@ mod tests {
         };
         let s = LrSchedule::new(&c, 1.0, 10, 5);
         let p = PlateauState::default();
-        assert_eq!([s.lr(1, 4, &p), s.lr(2, 0, &p), s.lr(5, 0, &p)], [1.0, 0.5, 0.25]);
+        assert_eq!(
+            [s.lr(1, 4, &p), s.lr(2, 0, &p), s.lr(5, 0, &p)],
+            [1.0, 0.5, 0.25]
+        );
         let c = config(ScheduleKind::Plateau, 0.0);
         let s = LrSchedule::new(&c, 1.0, 10, 5);
         let mut p = PlateauState::default();

@@ -21,8 +21,8 @@ use rand_chacha::ChaCha8Rng;
 use tch::{Device, Tensor};
 
 use crate::checkpoint::{
-    self, CHECKPOINT_FILE, EpochRecord, MODEL_FILE, TrainerState, is_better, load_checkpoint, save_checkpoint,
-    write_history,
+    self, CHECKPOINT_FILE, EpochRecord, MODEL_FILE, TrainerState, is_better, load_checkpoint,
+    save_checkpoint, write_history,
 };
 use crate::config::{ClassWeights, ExperimentConfig};
 use crate::data::batch::{Augmentations, InputPipeline, soft_targets, weighted_cross_entropy};
@@ -121,7 +121,11 @@ impl TrainReport {
 }
 
 /// Starts a run in `run_dir` (created; it must not hold a checkpoint already).
-pub fn train(config: ExperimentConfig, run_dir: &Path, options: &TrainOptions) -> Result<TrainReport> {
+pub fn train(
+    config: ExperimentConfig,
+    run_dir: &Path,
+    options: &TrainOptions,
+) -> Result<TrainReport> {
     config.validate()?;
     if run_dir.join(CHECKPOINT_FILE).exists() {
         return Err(Error::run_dir(
@@ -135,7 +139,11 @@ pub fn train(config: ExperimentConfig, run_dir: &Path, options: &TrainOptions) -
 
 /// Continues the run in `run_dir` where its checkpoint left off;
 /// `epochs` raises (or lowers) the total number of epochs.
-pub fn resume(run_dir: &Path, epochs: Option<usize>, options: &TrainOptions) -> Result<TrainReport> {
+pub fn resume(
+    run_dir: &Path,
+    epochs: Option<usize>,
+    options: &TrainOptions,
+) -> Result<TrainReport> {
     let mut config = ExperimentConfig::load(run_dir)?;
     if let Some(e) = epochs {
         config.training.epochs = e;
@@ -158,15 +166,36 @@ fn bar(options: &TrainOptions, len: usize, template: &str) -> ProgressBar {
 
 type Checkpoint = (TrainerState, std::collections::BTreeMap<String, Tensor>);
 
-fn run(mut config: ExperimentConfig, run_dir: &Path, options: &TrainOptions, checkpoint: Option<Checkpoint>) -> Result<TrainReport> {
+fn run(
+    mut config: ExperimentConfig,
+    run_dir: &Path,
+    options: &TrainOptions,
+    checkpoint: Option<Checkpoint>,
+) -> Result<TrainReport> {
     let device = options.device;
     let dataset = load_data(&config.data_dir, config.dataset)?;
     let mut issues = dataset.issues.clone();
     let split = run_split(&dataset, &config)?;
 
-    let pb = bar(options, split.train.len() + split.val.len(), "features {bar:30} {pos}/{len} recordings {elapsed}");
-    let (train_set, train_issues) = build_feature_set(&split.train, &config.features, config.task, &options.cache, Some(&pb))?;
-    let (val_set, val_issues) = build_feature_set(&split.val, &config.features, config.task, &options.cache, Some(&pb))?;
+    let pb = bar(
+        options,
+        split.train.len() + split.val.len(),
+        "features {bar:30} {pos}/{len} recordings {elapsed}",
+    );
+    let (train_set, train_issues) = build_feature_set(
+        &split.train,
+        &config.features,
+        config.task,
+        &options.cache,
+        Some(&pb),
+    )?;
+    let (val_set, val_issues) = build_feature_set(
+        &split.val,
+        &config.features,
+        config.task,
+        &options.cache,
+        Some(&pb),
+    )?;
     pb.finish_and_clear();
     issues.extend(train_issues);
     issues.extend(val_issues);
@@ -197,7 +226,13 @@ fn run(mut config: ExperimentConfig, run_dir: &Path, options: &TrainOptions, che
     let mut model = Network::new(&model_config, device)?;
     if !resuming && let Some(path) = &config.training.pretrained {
         let report = model.load_pretrained(path, &model_config)?;
-        tracing::info!(loaded = report.loaded.len(), skipped = report.skipped.len(), missing = report.missing.len(), "pretrained weights from {}", path.display());
+        tracing::info!(
+            loaded = report.loaded.len(),
+            skipped = report.skipped.len(),
+            missing = report.missing.len(),
+            "pretrained weights from {}",
+            path.display()
+        );
     }
     if let Some(layer) = &config.training.freeze_until {
         model.freeze_until(layer)?;
@@ -229,7 +264,12 @@ fn run(mut config: ExperimentConfig, run_dir: &Path, options: &TrainOptions, che
     let weights_t = Tensor::from_slice(&class_weights).to_device(device);
     let batch_size = config.training.batch_size;
     let steps_per_epoch = steps_per_epoch(train_set.len(), batch_size);
-    let schedule = LrSchedule::new(&config.schedule, config.optimizer.lr, config.training.epochs, steps_per_epoch);
+    let schedule = LrSchedule::new(
+        &config.schedule,
+        config.optimizer.lr,
+        config.training.epochs,
+        steps_per_epoch,
+    );
 
     let mut epochs_this_call = 0;
     while state.epochs_done < config.training.epochs && !state.stopped_early {
@@ -285,8 +325,22 @@ fn run(mut config: ExperimentConfig, run_dir: &Path, options: &TrainOptions, che
         pb.finish_and_clear();
 
         let eval_net = ema_net.as_ref().unwrap_or(&model);
-        let scores = score_units(eval_net, &pipeline, &val_set, config.task, &class_weights, batch_size)?;
-        let record = epoch_record(epoch + 1, loss_sum / loss_n.max(1) as f64, &scores, config.task, lr, started);
+        let scores = score_units(
+            eval_net,
+            &pipeline,
+            &val_set,
+            config.task,
+            &class_weights,
+            batch_size,
+        )?;
+        let record = epoch_record(
+            epoch + 1,
+            loss_sum / loss_n.max(1) as f64,
+            &scores,
+            config.task,
+            lr,
+            started,
+        );
         state.plateau.observe(record.val_loss, &config.schedule);
         let improved = is_better(&record, state.best());
         if improved {
@@ -384,7 +438,14 @@ fn mix(seed: u64, epoch: u64) -> u64 {
     (z ^ (z >> 31)) >> 1 // libtorch seeds are taken as i64
 }
 
-fn epoch_record(epoch: usize, train_loss: f64, s: &UnitScores, task: Task, lr: f64, started: Instant) -> EpochRecord {
+fn epoch_record(
+    epoch: usize,
+    train_loss: f64,
+    s: &UnitScores,
+    task: Task,
+    lr: f64,
+    started: Instant,
+) -> EpochRecord {
     let (score, se, sp) = if task == Task::Cycles4 {
         let i = &s.metrics.icbhi;
         (i.score, i.sensitivity, i.specificity)

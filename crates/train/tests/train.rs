@@ -11,8 +11,8 @@ use lungsound_datasets::{DatasetKind, Task};
 use lungsound_testutil::{sine, white_noise, write_wav_i16};
 use lungsound_train::tch::{self, Device};
 use lungsound_train::{
-    EvalSplit, EvaluateOptions, ExperimentConfig, FeatureCache, Predictor, TrainOptions, evaluate_run, read_history,
-    resume, train,
+    EvalSplit, EvaluateOptions, ExperimentConfig, FeatureCache, Predictor, TrainOptions,
+    evaluate_run, read_history, resume, train,
 };
 
 const SR: u32 = 8000;
@@ -25,10 +25,23 @@ fn synthetic_sprsound(dir: &Path, n_patients: usize) {
     std::fs::create_dir_all(dir).unwrap();
     for p in 0..n_patients {
         for r in 0..2 {
-            let stem = format!("{}_{}.5_{}_p{}_{}", 41000000 + p, 5 + p % 7, p % 2, r + 1, 100 + 2 * p + r);
-            let mut x: Vec<f32> = white_noise(4 * SR as usize, (p * 10 + r) as u64).iter().map(|v| v * 0.05).collect();
-            // (start_s, end_s, wheeze?)
+            let stem = format!(
+                "{}_{}.5_{}_p{}_{}",
+                41000000 + p,
+                5 + p % 7,
+                p % 2,
+                r + 1,
+                100 + 2 * p + r
+            );
             let k = p * 2 + r;
+            // The noise level varies between recordings (0.02–0.08) so that
+            // the model keys on the tone, not on one exact noise floor.
+            let noise_level = 0.02 + 0.01 * (k % 7) as f32;
+            let mut x: Vec<f32> = white_noise(4 * SR as usize, (p * 10 + r) as u64)
+                .iter()
+                .map(|v| v * noise_level)
+                .collect();
+            // (start_s, end_s, wheeze?)
             let events = [
                 (0.2, 1.0, k % 3 == 0),
                 (1.4, 2.1, k % 2 == 0),
@@ -57,8 +70,15 @@ fn synthetic_sprsound(dir: &Path, n_patients: usize) {
                     )
                 })
                 .collect();
-            let record = if events.iter().any(|e| e.2) { "CAS" } else { "Normal" };
-            let json = format!(r#"{{"record_annotation": "{record}", "event_annotation": [{}]}}"#, list.join(", "));
+            let record = if events.iter().any(|e| e.2) {
+                "CAS"
+            } else {
+                "Normal"
+            };
+            let json = format!(
+                r#"{{"record_annotation": "{record}", "event_annotation": [{}]}}"#,
+                list.join(", ")
+            );
             std::fs::write(dir.join(format!("{stem}.json")), json).unwrap();
         }
     }
@@ -113,7 +133,11 @@ fn trained() -> &'static Fixture {
         options.cache = FeatureCache::new(dir.path().join("cache"));
         let _rng = torch_rng();
         train(tiny_config(&data, Task::EventBinary, 8), &run, &options).unwrap();
-        Fixture { _dir: dir, data, run }
+        Fixture {
+            _dir: dir,
+            data,
+            run,
+        }
     })
 }
 
@@ -123,19 +147,38 @@ fn a_short_run_learns_and_writes_the_run_directory() {
     let history = read_history(&f.run).unwrap();
     assert_eq!(history.len(), 8);
     let best = history.iter().map(|r| r.val_accuracy).fold(0.0, f64::max);
-    assert!(best >= 0.9, "validation accuracy {best} (chance 0.5): {history:#?}");
-    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(f.run.join("config.json")).unwrap()).unwrap();
+    assert!(
+        best >= 0.9,
+        "validation accuracy {best} (chance 0.5): {history:#?}"
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.run.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["dataset"], "sprsound");
     assert_eq!(config["task"], "1-1");
-    assert!(config["normalization"]["mean"].as_array().is_some_and(|m| m.len() == 16));
-    assert!(config["split"]["val_patients"].as_array().is_some_and(|p| !p.is_empty()));
+    assert!(
+        config["normalization"]["mean"]
+            .as_array()
+            .is_some_and(|m| m.len() == 16)
+    );
+    assert!(
+        config["split"]["val_patients"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    );
     let header = std::fs::read_to_string(f.run.join("history.csv")).unwrap();
-    assert!(header.starts_with("epoch,train_loss,val_loss,val_accuracy,val_score,val_se,val_sp,lr,seconds\n"));
+    assert!(header.starts_with(
+        "epoch,train_loss,val_loss,val_accuracy,val_score,val_se,val_sp,lr,seconds\n"
+    ));
     let card = std::fs::read_to_string(f.run.join("model_card.md")).unwrap();
     assert!(card.contains("Normal, Adventitious") && card.contains("patient-wise"));
     assert!(f.run.join("model.safetensors").is_file());
     // A second `train` into the same folder is refused (before any training).
-    let err = train(tiny_config(&f.data, Task::EventBinary, 1), &f.run, &cpu_options()).unwrap_err();
+    let err = train(
+        tiny_config(&f.data, Task::EventBinary, 1),
+        &f.run,
+        &cpu_options(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("resume"), "{err}");
 }
 
@@ -198,7 +241,11 @@ fn evaluate_twice_gives_identical_files_and_event_indices_as_stored() {
     options.cache = FeatureCache::new(dir.path().join("cache"));
     evaluate_run(&f.run, &f.data, &b, &options).unwrap();
     for file in ["metrics.json", "predictions.csv"] {
-        assert_eq!(std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap(), "{file}");
+        assert_eq!(
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+            "{file}"
+        );
     }
     for file in ["confusion_matrix.png", "roc.png", "report.md"] {
         assert!(a.join(file).is_file(), "{file} missing");
@@ -208,20 +255,33 @@ fn evaluate_twice_gives_identical_files_and_event_indices_as_stored() {
     let config = ExperimentConfig::load(&f.run).unwrap();
     let _ = config;
     let best = history.iter().map(|r| r.val_score).fold(f64::MIN, f64::max);
-    assert!((report.metrics.biocas.score - best).abs() < 1e-9, "{} vs {best}", report.metrics.biocas.score);
+    assert!(
+        (report.metrics.biocas.score - best).abs() < 1e-9,
+        "{} vs {best}",
+        report.metrics.biocas.score
+    );
 
     let csv = std::fs::read_to_string(a.join("predictions.csv")).unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("record,event_index,label,Normal,Adventitious"));
+    assert_eq!(
+        lines.next(),
+        Some("record,event_index,label,Normal,Adventitious")
+    );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), report.metrics.n_samples);
     // Check the label of every row against the stored annotation (reversed in `_p2_` files).
     for row in &rows {
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(f.data.join(format!("{}.json", row[0]))).unwrap()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(f.data.join(format!("{}.json", row[0]))).unwrap(),
+        )
+        .unwrap();
         let index: usize = row[1].parse().unwrap();
         let stored = json["event_annotation"][index]["type"].as_str().unwrap();
-        let expected = if stored == "Normal" { "Normal" } else { "Adventitious" };
+        let expected = if stored == "Normal" {
+            "Normal"
+        } else {
+            "Adventitious"
+        };
         assert_eq!(row[2], expected, "{row:?}");
         let p: f64 = row[3].parse::<f64>().unwrap() + row[4].parse::<f64>().unwrap();
         assert!((p - 1.0).abs() < 1e-5);
@@ -243,22 +303,42 @@ fn predictor_gives_events_and_a_timeline_and_serialises() {
         samples,
         sample_rate: 16000,
     };
-    let with_events = predictor.predict(&audio, Some(&[(3.0, 4.0), (0.5, 1.5)])).unwrap();
+    let with_events = predictor
+        .predict(&audio, Some(&[(3.0, 4.0), (0.5, 1.5)]))
+        .unwrap();
     assert_eq!(with_events.events.len(), 2);
-    assert_eq!(with_events.events[0].label, "Adventitious");
-    assert_eq!(with_events.events[1].label, "Normal");
+    assert_eq!(
+        with_events.events[0].label, "Adventitious",
+        "{with_events:?}"
+    );
+    assert_eq!(with_events.events[1].label, "Normal", "{with_events:?}");
     assert_eq!(with_events.events[1].index, 1);
     assert!(with_events.segments.is_empty());
 
     let timeline = predictor.predict(&audio, None).unwrap();
     assert!(timeline.events.is_empty());
-    assert_eq!(timeline.segments.first().map(|s| s.label.as_str()), Some("Normal"));
-    assert_eq!(timeline.segments.last().map(|s| s.label.as_str()), Some("Adventitious"));
+    assert_eq!(
+        timeline.segments.first().map(|s| s.label.as_str()),
+        Some("Normal")
+    );
+    assert_eq!(
+        timeline.segments.last().map(|s| s.label.as_str()),
+        Some("Adventitious")
+    );
     assert_eq!(timeline.segments.first().map(|s| s.start_s), Some(0.0));
     assert!((timeline.segments.last().map_or(0.0, |s| s.end_s) - 5.0).abs() < 1e-9);
 
     let json = serde_json::to_value(&timeline).unwrap();
-    for key in ["task", "classes", "duration_s", "label", "probabilities", "events", "segments", "warnings"] {
+    for key in [
+        "task",
+        "classes",
+        "duration_s",
+        "label",
+        "probabilities",
+        "events",
+        "segments",
+        "warnings",
+    ] {
         assert!(json.get(key).is_some(), "{key} missing in {json}");
     }
     assert_eq!(json["task"], "1-1");
@@ -278,10 +358,16 @@ fn a_record_task_trains_on_windows_and_reports_one_row_per_record() {
     let _rng = torch_rng();
     let report = train(config, &run, &cpu_options()).unwrap();
     assert_eq!(report.history.len(), 1);
-    assert_eq!(report.n_train_clips, report.config.split.n_train_recordings * 3);
+    assert_eq!(
+        report.n_train_clips,
+        report.config.split.n_train_recordings * 3
+    );
     let out = dir.path().join("eval");
     evaluate_run(&run, &data, &out, &EvaluateOptions::new(Device::Cpu)).unwrap();
     let csv = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
-    assert!(csv.starts_with("record,label,Normal,Poor Quality,Adventitious\n"), "{csv}");
+    assert!(
+        csv.starts_with("record,label,Normal,Poor Quality,Adventitious\n"),
+        "{csv}"
+    );
     assert_eq!(csv.lines().count(), 1 + 12);
 }

@@ -59,7 +59,13 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
         (None, false) => FeatureCache::new(lungsound_train::default_cache_dir(&args.out)),
     };
     let report = lungsound_train::evaluate_run(&args.model, &args.data, &args.out, &options)
-        .with_context(|| format!("cannot evaluate {} on {}", args.model.display(), args.data.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot evaluate {} on {}",
+                args.model.display(),
+                args.data.display()
+            )
+        })?;
     for issue in &report.issues {
         eprintln!("{issue}");
     }
@@ -72,8 +78,11 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
         m.biocas.specificity,
         m.biocas.score,
         m.icbhi.score,
-        m.auc_macro.map_or(String::new(), |a| format!(", macro AUC {a:.4}"))
+        m.auc_macro
+            .map_or(String::new(), |a| format!(", macro AUC {a:.4}"))
     );
     println!("wrote {}", args.out.display());
-    Ok(Outcome::with_problems(runtime::count_problems(&report.issues)))
+    Ok(Outcome::with_problems(runtime::count_problems(
+        &report.issues,
+    )))
 }

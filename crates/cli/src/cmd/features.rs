@@ -87,7 +87,13 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<Outcome> {
         run_dir(&args, &config)
     } else {
         let (spectrogram, rate) = compute_file(&args.input, &config, args.sample_rate)?;
-        write_outputs(&spectrogram, &args.out, args.png.as_deref(), &config, args.colormap)?;
+        write_outputs(
+            &spectrogram,
+            &args.out,
+            args.png.as_deref(),
+            &config,
+            args.colormap,
+        )?;
         println!(
             "{}: {} spectrogram [{}, {}] at {rate} Hz -> {}",
             args.input.display(),

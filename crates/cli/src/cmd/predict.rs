@@ -80,7 +80,10 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
     let run_dirs = run_dirs(&model_dir)?;
     let predictors = run_dirs
         .iter()
-        .map(|dir| Predictor::load(dir, device).with_context(|| format!("cannot load the model in {}", dir.display())))
+        .map(|dir| {
+            Predictor::load(dir, device)
+                .with_context(|| format!("cannot load the model in {}", dir.display()))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
 
     let mut problems = 0;
@@ -92,7 +95,9 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
                 Some(path) => Some(read_events(path)?),
                 None => None,
             };
-            let spans: Option<Vec<(f64, f64)>> = events.as_ref().map(|ev| ev.iter().map(|e| (e.1, e.2)).collect());
+            let spans: Option<Vec<(f64, f64)>> = events
+                .as_ref()
+                .map(|ev| ev.iter().map(|e| (e.1, e.2)).collect());
             let mut predictions = Vec::new();
             for (p, dir) in predictors.iter().zip(&run_dirs) {
                 let mut prediction = p
@@ -105,7 +110,10 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
                     }
                 }
                 predictions.push(ModelPrediction {
-                    model: dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned()),
+                    model: dir.file_name().map_or_else(
+                        || dir.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    ),
                     prediction,
                 });
             }
@@ -141,7 +149,9 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
 /// `(stored index, start_s, end_s)` of the events in an annotation file.
 fn read_events(path: &Path) -> anyhow::Result<Vec<(usize, f64, f64)>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let (events, issues) = if is_json {
         let (annotation, issues) = lungsound_datasets::parse_annotation(&bytes, path);
         (annotation.map(|a| a.events).unwrap_or_default(), issues)
@@ -154,7 +164,10 @@ fn read_events(path: &Path) -> anyhow::Result<Vec<(usize, f64, f64)>> {
     if events.is_empty() {
         bail!("{}: no events found", path.display());
     }
-    Ok(events.iter().map(|e| (e.index, e.start_s, e.end_s)).collect())
+    Ok(events
+        .iter()
+        .map(|e| (e.index, e.start_s, e.end_s))
+        .collect())
 }
 
 /// The run directories in `dir`: itself if it holds a config.json, else its
@@ -163,7 +176,8 @@ fn run_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if dir.join(CONFIG_FILE).is_file() {
         return Ok(vec![dir.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read model folder {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read model folder {}", dir.display()))?;
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join(CONFIG_FILE).is_file())
@@ -190,7 +204,11 @@ pub(crate) fn default_models() -> anyhow::Result<PathBuf> {
         }
         tried.push(format!("{} (${MODELS_ENV})", dir.display()));
     }
-    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.canonicalize().ok()).and_then(|e| e.parent().map(Path::to_path_buf)) {
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.canonicalize().ok())
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
         for dir in exe_dir.ancestors().take(4) {
             let candidate = dir.join("models");
             if is_models_folder(&candidate) {
@@ -215,7 +233,12 @@ fn is_models_folder(dir: &Path) -> bool {
 }
 
 fn print_table(p: &FilePrediction) {
-    println!("{}  ({:.2} s, {} Hz)", p.file.display(), p.duration_s, p.sample_rate);
+    println!(
+        "{}  ({:.2} s, {} Hz)",
+        p.file.display(),
+        p.duration_s,
+        p.sample_rate
+    );
     for m in &p.predictions {
         let r = &m.prediction;
         let probs = r
@@ -228,10 +251,16 @@ fn print_table(p: &FilePrediction) {
         println!("  {} (task {}): {}  [{probs}]", m.model, r.task, r.label);
         for e in &r.events {
             let best = e.probabilities.iter().copied().fold(0f32, f32::max);
-            println!("    event {:>3}  {:>7.2}–{:<7.2} s  {:<16} {best:.2}", e.index, e.start_s, e.end_s, e.label);
+            println!(
+                "    event {:>3}  {:>7.2}–{:<7.2} s  {:<16} {best:.2}",
+                e.index, e.start_s, e.end_s, e.label
+            );
         }
         for s in &r.segments {
-            println!("    {:>7.2}–{:<7.2} s  {:<16} {:.2}", s.start_s, s.end_s, s.label, s.confidence);
+            println!(
+                "    {:>7.2}–{:<7.2} s  {:<16} {:.2}",
+                s.start_s, s.end_s, s.label, s.confidence
+            );
         }
         for w in &r.warnings {
             println!("    warning: {w}");

@@ -56,7 +56,11 @@ pub fn run(args: SegmentArgs) -> anyhow::Result<Outcome> {
         report.manifest_path.display()
     );
     for (label, count) in &report.clips_per_label {
-        let label = if label.is_empty() { "(unlabelled)" } else { label };
+        let label = if label.is_empty() {
+            "(unlabelled)"
+        } else {
+            label
+        };
         println!("  {label:<16} {count}");
     }
     if report.skipped_no_audio > 0 {

@@ -19,8 +19,8 @@ use lungsound_train::{ExperimentConfig, FeatureCache, TrainOptions, default_cach
 
 pub(crate) mod runtime;
 
-use runtime::DeviceArg;
 use crate::outcome::Outcome;
+use runtime::DeviceArg;
 
 /// Arguments of `lungsound train`.
 #[derive(Debug, clap::Args)]
@@ -162,7 +162,11 @@ fn parse_size(s: &str) -> Result<[usize; 2], String> {
     let (h, w) = s
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("expected HxW such as 224x224, got {s:?}"))?;
-    let n = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("{v:?} in {s:?} is not a size"));
+    let n = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("{v:?} in {s:?} is not a size"))
+    };
     Ok([n(h)?, n(w)?])
 }
 
@@ -173,7 +177,12 @@ impl TrainArgs {
             Some(path) => Some(lungsound_train::config::read_settings(path)?),
             None => None,
         };
-        let from_file = |key: &str| file.as_ref().and_then(|f| f.get(key)).and_then(|v| v.as_str()).map(str::to_string);
+        let from_file = |key: &str| {
+            file.as_ref()
+                .and_then(|f| f.get(key))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
         let dataset = match (self.dataset, from_file("dataset")) {
             (Some(d), _) => d,
             (None, Some(d)) => d.parse()?,
@@ -332,7 +341,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
 
     let report = if args.resume.is_some() {
         if args.changes_experiment() {
-            bail!("--resume continues a run with its own config.json; only --epochs, --threads, --device and the cache flags may be given");
+            bail!(
+                "--resume continues a run with its own config.json; only --epochs, --threads, --device and the cache flags may be given"
+            );
         }
         eprintln!("resuming {} on {device:?}", run_dir.display());
         lungsound_train::resume(&run_dir, args.epochs, &options)
@@ -362,9 +373,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
             b.val_se,
             b.val_sp,
             b.val_accuracy,
-            if report.stopped_early { ", stopped early" } else { "" }
+            if report.stopped_early {
+                ", stopped early"
+            } else {
+                ""
+            }
         ),
         None => println!("{}: no epoch finished", run_dir.display()),
     }
-    Ok(Outcome::with_problems(runtime::count_problems(&report.issues)))
+    Ok(Outcome::with_problems(runtime::count_problems(
+        &report.issues,
+    )))
 }

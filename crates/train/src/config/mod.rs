@@ -171,7 +171,9 @@ impl ExperimentConfig {
         let path = run_dir.join(CONFIG_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let config: Self = serde_json::from_str(&text).map_err(|e| Error::json(&path, e))?;
-        config.validate().map_err(|e| Error::run_dir(&path, e.to_string()))?;
+        config
+            .validate()
+            .map_err(|e| Error::run_dir(&path, e.to_string()))?;
         Ok(config)
     }
 
@@ -196,7 +198,8 @@ impl ExperimentConfig {
                 .map_err(|e: lungsound_datasets::Error| Error::InvalidConfig(e.to_string()))?;
             if task != self.task {
                 let fresh = Self::new(self.dataset, task, self.data_dir.clone());
-                base["features"] = serde_json::to_value(&fresh.features).map_err(|e| Error::json(path, e))?;
+                base["features"] =
+                    serde_json::to_value(&fresh.features).map_err(|e| Error::json(path, e))?;
             }
         }
         merge_json(&mut base, overlay);
@@ -210,7 +213,10 @@ impl ExperimentConfig {
 /// object, without interpreting it.
 pub fn read_settings(path: &Path) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let value: serde_json::Value = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+    let value: serde_json::Value = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
         toml::from_str(&text).map_err(|e| Error::Toml {
             path: path.to_path_buf(),
             source: Box::new(e),
@@ -228,7 +234,10 @@ pub fn read_settings(path: &Path) -> Result<serde_json::Value> {
 }
 
 fn class_names(task: Task) -> Vec<String> {
-    task.class_names().iter().map(|s| (*s).to_string()).collect()
+    task.class_names()
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect()
 }
 
 /// Recursively overlays `overlay` on `base` (objects merge, everything else replaces).
@@ -255,13 +264,27 @@ mod tests {
 
     #[test]
     fn defaults_validate_for_every_sprsound_task() {
-        for task in [Task::EventBinary, Task::EventMulti, Task::RecordTernary, Task::RecordMulti] {
+        for task in [
+            Task::EventBinary,
+            Task::EventMulti,
+            Task::RecordTernary,
+            Task::RecordMulti,
+        ] {
             let c = ExperimentConfig::new(DatasetKind::SprSound, task, "data");
             c.validate().unwrap();
-            assert_eq!(c.model_config().unwrap().num_classes, task.n_classes() as i64);
+            assert_eq!(
+                c.model_config().unwrap().num_classes,
+                task.n_classes() as i64
+            );
         }
-        ExperimentConfig::new(DatasetKind::Icbhi, Task::Cycles4, "d").validate().unwrap();
-        assert!(ExperimentConfig::new(DatasetKind::Icbhi, Task::EventBinary, "d").validate().is_err());
+        ExperimentConfig::new(DatasetKind::Icbhi, Task::Cycles4, "d")
+            .validate()
+            .unwrap();
+        assert!(
+            ExperimentConfig::new(DatasetKind::Icbhi, Task::EventBinary, "d")
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]
@@ -278,7 +301,11 @@ mod tests {
     fn config_file_overrides_only_its_keys() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
-        std::fs::write(&path, "[training]\nepochs = 3\n[features.spectrogram]\nn_mels = 32\n").unwrap();
+        std::fs::write(
+            &path,
+            "[training]\nepochs = 3\n[features.spectrogram]\nn_mels = 32\n",
+        )
+        .unwrap();
         let base = ExperimentConfig::new(DatasetKind::SprSound, Task::EventBinary, "data");
         let merged = base.merge_file(&path).unwrap();
         assert_eq!(merged.training.epochs, 3);

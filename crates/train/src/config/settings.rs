@@ -247,7 +247,10 @@ impl OptimizerConfig {
             return Err(invalid(format!("lr must be > 0, got {}", self.lr)));
         }
         if !(0.0..1.0).contains(&self.momentum) {
-            return Err(invalid(format!("momentum must be in [0, 1), got {}", self.momentum)));
+            return Err(invalid(format!(
+                "momentum must be in [0, 1), got {}",
+                self.momentum
+            )));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(invalid(format!(
@@ -357,7 +360,10 @@ impl ScheduleConfig {
             return Err(invalid("step_size must be >= 1, got 0"));
         }
         if !(self.gamma > 0.0 && self.gamma <= 1.0) {
-            return Err(invalid(format!("gamma must be in (0, 1], got {}", self.gamma)));
+            return Err(invalid(format!(
+                "gamma must be in (0, 1], got {}",
+                self.gamma
+            )));
         }
         if !(self.plateau_factor > 0.0 && self.plateau_factor < 1.0) {
             return Err(invalid(format!(
@@ -389,7 +395,9 @@ impl FromStr for ClassWeights {
             "off" => Ok(Self::Off),
             "inverse" => Ok(Self::Inverse),
             "sqrt" => Ok(Self::Sqrt),
-            _ => Err(invalid(format!("unknown class weights {s:?}; expected off, inverse or sqrt"))),
+            _ => Err(invalid(format!(
+                "unknown class weights {s:?}; expected off, inverse or sqrt"
+            ))),
         }
     }
 }
@@ -451,7 +459,10 @@ impl TrainingSettings {
             return Err(invalid("epochs must be >= 1, got 0"));
         }
         if !(0.0..1.0).contains(&self.ema_decay) {
-            return Err(invalid(format!("ema_decay must be in [0, 1), got {}", self.ema_decay)));
+            return Err(invalid(format!(
+                "ema_decay must be in [0, 1), got {}",
+                self.ema_decay
+            )));
         }
         if !(0.0..1.0).contains(&self.label_smoothing) {
             return Err(invalid(format!(

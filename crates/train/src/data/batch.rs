@@ -70,8 +70,17 @@ pub struct InputPipeline {
 impl InputPipeline {
     /// For spectrograms of `shape` `[n_freq, n_frames]`, standardised with
     /// `norm` and resized to `input_size` (if any), on `device`.
-    pub fn new(norm: &Normalization, shape: [usize; 2], input_size: Option<[usize; 2]>, device: Device) -> Self {
-        let column = |v: &[f32]| Tensor::from_slice(v).reshape([1, 1, v.len() as i64, 1]).to_device(device);
+    pub fn new(
+        norm: &Normalization,
+        shape: [usize; 2],
+        input_size: Option<[usize; 2]>,
+        device: Device,
+    ) -> Self {
+        let column = |v: &[f32]| {
+            Tensor::from_slice(v)
+                .reshape([1, 1, v.len() as i64, 1])
+                .to_device(device)
+        };
         Self {
             mean: column(&norm.mean),
             std: column(&norm.std),
@@ -147,7 +156,8 @@ pub fn soft_targets(labels: &[usize], n_classes: usize, smoothing: f64, device: 
 pub fn weighted_cross_entropy(logits: &Tensor, targets: &Tensor, weights: &Tensor) -> Tensor {
     let log_p = logits.log_softmax(-1, Kind::Float);
     let per_sample = -(targets * log_p).sum_dim_intlist([-1i64].as_slice(), false, Kind::Float);
-    let sample_w = (targets * weights.unsqueeze(0)).sum_dim_intlist([-1i64].as_slice(), false, Kind::Float);
+    let sample_w =
+        (targets * weights.unsqueeze(0)).sum_dim_intlist([-1i64].as_slice(), false, Kind::Float);
     (per_sample * &sample_w).sum(Kind::Float) / sample_w.sum(Kind::Float).clamp_min(1e-12)
 }
 
@@ -162,7 +172,13 @@ mod tests {
         let w = Tensor::from_slice(&[0.25f32, 2.0]);
         let ours = weighted_cross_entropy(&logits, &soft_targets(&labels, 2, 0.0, Device::Cpu), &w);
         let target = Tensor::from_slice(&[1i64, 0, 1]);
-        let torch = logits.cross_entropy_loss::<&Tensor>(&target, Some(&w), tch::Reduction::Mean, -100, 0.0);
+        let torch = logits.cross_entropy_loss::<&Tensor>(
+            &target,
+            Some(&w),
+            tch::Reduction::Mean,
+            -100,
+            0.0,
+        );
         assert!((ours.double_value(&[]) - torch.double_value(&[])).abs() < 1e-6);
     }
 

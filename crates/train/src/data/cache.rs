@@ -71,7 +71,13 @@ impl FeatureCache {
     pub(crate) fn path(&self, recording_id: &str, key: u64) -> Option<PathBuf> {
         let safe: String = recording_id
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         Some(self.dir.as_ref()?.join(format!("{safe}-{key:016x}.lsf")))
     }
@@ -87,7 +93,12 @@ impl FeatureCache {
     }
 
     /// Writes a cache file atomically (creating the folder).
-    pub(crate) fn write(&self, path: &Path, clips: &RecordingClips, shape: [usize; 2]) -> Result<()> {
+    pub(crate) fn write(
+        &self,
+        path: &Path,
+        clips: &RecordingClips,
+        shape: [usize; 2],
+    ) -> Result<()> {
         if let Some(parent) = path.parent() {
             fsutil::create_dir_all(parent)?;
         }
@@ -142,7 +153,11 @@ fn parse(bytes: &[u8], shape: [usize; 2]) -> Option<RecordingClips> {
             })
             .collect(),
         values,
-        dropped: header.dropped.into_iter().map(|(i, m)| (index(i), m)).collect(),
+        dropped: header
+            .dropped
+            .into_iter()
+            .map(|(i, m)| (index(i), m))
+            .collect(),
     })
 }
 

@@ -31,7 +31,12 @@ pub fn window_starts(n: usize, window: usize, hop: usize) -> Vec<usize> {
 }
 
 /// Windows over a signal of `n_samples` at `sample_rate`, as spans.
-pub fn window_spans(n_samples: usize, sample_rate: u32, window: usize, hop: usize) -> Vec<ClipSpan> {
+pub fn window_spans(
+    n_samples: usize,
+    sample_rate: u32,
+    window: usize,
+    hop: usize,
+) -> Vec<ClipSpan> {
     let sr = f64::from(sample_rate);
     window_starts(n_samples, window, hop)
         .into_iter()
@@ -59,7 +64,13 @@ pub fn event_spans(rec: &Recording) -> Vec<ClipSpan> {
 /// The samples of `span` fitted to `clip` samples with `pad`: the span is cut
 /// from `samples` (clamped to the signal) and cropped from its start or
 /// padded. A span entirely past the end gives `None`.
-pub fn cut_clip(samples: &[f32], sample_rate: u32, span: &ClipSpan, clip: usize, pad: PadMode) -> Option<Vec<f32>> {
+pub fn cut_clip(
+    samples: &[f32],
+    sample_rate: u32,
+    span: &ClipSpan,
+    clip: usize,
+    pad: PadMode,
+) -> Option<Vec<f32>> {
     let sr = f64::from(sample_rate);
     let start = ((span.start_s * sr).round().max(0.0) as usize).min(samples.len());
     let end = ((span.end_s * sr).round().max(0.0) as usize).min(samples.len());
@@ -110,7 +121,10 @@ mod tests {
             event_index: Some(0),
         };
         let c = cut_clip(&x, 10, &span(1.0, 1.5), 10, PadMode::Repeat).unwrap_or_default();
-        assert_eq!(c, vec![10.0, 11.0, 12.0, 13.0, 14.0, 10.0, 11.0, 12.0, 13.0, 14.0]);
+        assert_eq!(
+            c,
+            vec![10.0, 11.0, 12.0, 13.0, 14.0, 10.0, 11.0, 12.0, 13.0, 14.0]
+        );
         let c = cut_clip(&x, 10, &span(9.5, 12.0), 4, PadMode::Zero).unwrap_or_default();
         assert_eq!(c, vec![95.0, 96.0, 97.0, 98.0]);
         assert!(cut_clip(&x, 10, &span(10.0, 12.0), 4, PadMode::Zero).is_none());

@@ -113,12 +113,17 @@ mod tests {
             .map(|i| (i as f32 - 1000.0) * 0.0137 + (i as f32 * 0.37).sin() * 1e-3)
             .chain([1e-5, 3e-7, -6.1e-5, 70000.0, -80.0, 1234.567])
             .collect();
-        let t = tch::Tensor::from_slice(&xs).to_kind(tch::Kind::Half).to_kind(tch::Kind::Float);
+        let t = tch::Tensor::from_slice(&xs)
+            .to_kind(tch::Kind::Half)
+            .to_kind(tch::Kind::Float);
         let torch: Vec<f32> = Vec::<f32>::try_from(&t).unwrap_or_default();
         let ours: Vec<f32> = xs.iter().map(|&x| f16_to_f32(f32_to_f16(x))).collect();
         assert_eq!(torch.len(), ours.len());
         for ((a, b), x) in torch.iter().zip(&ours).zip(&xs) {
-            assert!(a == b || (a.is_infinite() && b.is_infinite()), "{x}: torch {a}, ours {b}");
+            assert!(
+                a == b || (a.is_infinite() && b.is_infinite()),
+                "{x}: torch {a}, ours {b}"
+            );
         }
     }
 }

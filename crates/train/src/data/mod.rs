@@ -273,7 +273,12 @@ pub(crate) fn compute_clips(
 ) -> RecordingClips {
     let clip = settings.clip_samples();
     let spans = spans.unwrap_or_else(|| {
-        window_spans(samples.len(), settings.sample_rate, clip, settings.hop_samples())
+        window_spans(
+            samples.len(),
+            settings.sample_rate,
+            clip,
+            settings.hop_samples(),
+        )
     });
     let mut scratch = extractor.scratch();
     let mut out = RecordingClips {
@@ -304,7 +309,12 @@ pub(crate) fn compute_clips(
 
 /// The cache key of a recording's clips (`None` when the file cannot be stat'ed:
 /// then decoding will report the problem).
-fn cache_key(audio: &Path, settings: &FeatureSettings, level: Level, spans: Option<&[ClipSpan]>) -> Option<u64> {
+fn cache_key(
+    audio: &Path,
+    settings: &FeatureSettings,
+    level: Level,
+    spans: Option<&[ClipSpan]>,
+) -> Option<u64> {
     let meta = std::fs::metadata(audio).ok()?;
     let mtime = meta
         .modified()
@@ -331,7 +341,9 @@ fn cache_key(audio: &Path, settings: &FeatureSettings, level: Level, spans: Opti
 /// Fails with [`Error::NoData`] when `set` is empty.
 pub(crate) fn require_clips(set: &FeatureSet, what: &str) -> Result<()> {
     if set.is_empty() {
-        return Err(Error::NoData(format!("no {what} clips with a class for this task")));
+        return Err(Error::NoData(format!(
+            "no {what} clips with a class for this task"
+        )));
     }
     Ok(())
 }

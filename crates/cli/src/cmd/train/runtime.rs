@@ -19,7 +19,9 @@ pub fn device(arg: Option<DeviceArg>) -> anyhow::Result<Device> {
     match arg {
         Some(DeviceArg::Cpu) => Ok(Device::Cpu),
         Some(DeviceArg::Cuda) if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
-        Some(DeviceArg::Cuda) => anyhow::bail!("--device cuda: no CUDA device is available (libtorch sees none)"),
+        Some(DeviceArg::Cuda) => {
+            anyhow::bail!("--device cuda: no CUDA device is available (libtorch sees none)")
+        }
         None => Ok(Device::cuda_if_available()),
     }
 }
@@ -43,7 +45,10 @@ pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
 /// The command line as typed (arguments shell-quoted where needed).
 pub fn command_line() -> String {
     let quote = |a: String| {
-        if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        if !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+        {
             a
         } else {
             format!("'{}'", a.replace('\'', r"'\''"))
@@ -52,12 +57,22 @@ pub fn command_line() -> String {
     let mut args = std::env::args();
     let program = args
         .next()
-        .and_then(|p| std::path::Path::new(&p).file_name().map(|n| n.to_string_lossy().into_owned()))
+        .and_then(|p| {
+            std::path::Path::new(&p)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "lungsound".into());
-    std::iter::once(program).chain(args.map(quote)).collect::<Vec<_>>().join(" ")
+    std::iter::once(program)
+        .chain(args.map(quote))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Issues that skipped or degraded an input (warnings and errors).
 pub fn count_problems(issues: &[Issue]) -> usize {
-    issues.iter().filter(|i| i.severity >= Severity::Warning).count()
+    issues
+        .iter()
+        .filter(|i| i.severity >= Severity::Warning)
+        .count()
 }
