@@ -122,6 +122,35 @@ impl Task {
         }
     }
 
+    /// How this task's classes fold into the coarser task `coarse`: entry
+    /// `i` is the `coarse` class of this task's class `i`. `None` when
+    /// `coarse` is not this task or a coarsening of it. The coarsenings are
+    /// the challenge's own: 1-2 → 1-1 (every adventitious type →
+    /// Adventitious), 2-2 → 2-1 (CAS, DAS, CAS & DAS → Adventitious) and
+    /// cycles4 → 1-1 (Crackle, Wheeze, Both → Adventitious). A model trained
+    /// on the finer task can thus be scored on the coarser one by summing
+    /// its class probabilities.
+    pub fn class_map_to(&self, coarse: Task) -> Option<Vec<usize>> {
+        if *self == coarse {
+            return Some((0..self.n_classes()).collect());
+        }
+        match (self, coarse) {
+            (Task::EventMulti, Task::EventBinary) => SprEventType::ALL
+                .iter()
+                .map(|&t| coarse.event_class(&EventLabel::Spr(t)))
+                .collect(),
+            (Task::Cycles4, Task::EventBinary) => CycleLabel::ALL
+                .iter()
+                .map(|&c| coarse.event_class(&EventLabel::Cycle(c)))
+                .collect(),
+            (Task::RecordMulti, Task::RecordTernary) => RecordLabel::ALL
+                .iter()
+                .map(|l| coarse.record_class(l))
+                .collect(),
+            _ => None,
+        }
+    }
+
     /// Class of a record label, `None` for event-level tasks.
     pub fn record_class(&self, label: &RecordLabel) -> Option<usize> {
         match self {
@@ -220,5 +249,29 @@ mod tests {
         let crackle = EventLabel::Cycle(CycleLabel::Crackle);
         assert_eq!(Task::EventBinary.event_class(&crackle), Some(1));
         assert_eq!(Task::EventMulti.event_class(&crackle), None);
+    }
+
+    #[test]
+    fn finer_tasks_fold_into_the_challenge_coarsenings() {
+        assert_eq!(
+            Task::EventMulti.class_map_to(Task::EventBinary),
+            Some(vec![0, 1, 1, 1, 1, 1, 1])
+        );
+        // 2-2 order: Normal, CAS, DAS, CAS & DAS, Poor Quality;
+        // 2-1 order: Normal, Poor Quality, Adventitious.
+        assert_eq!(
+            Task::RecordMulti.class_map_to(Task::RecordTernary),
+            Some(vec![0, 2, 2, 2, 1])
+        );
+        assert_eq!(
+            Task::Cycles4.class_map_to(Task::EventBinary),
+            Some(vec![0, 1, 1, 1])
+        );
+        assert_eq!(
+            Task::RecordMulti.class_map_to(Task::RecordMulti),
+            Some(vec![0, 1, 2, 3, 4])
+        );
+        assert_eq!(Task::EventBinary.class_map_to(Task::EventMulti), None);
+        assert_eq!(Task::EventMulti.class_map_to(Task::RecordTernary), None);
     }
 }

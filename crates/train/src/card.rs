@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use lungsound_datasets::Task;
 use lungsound_eval::Metrics;
 
 use crate::config::ExperimentConfig;
@@ -173,11 +174,17 @@ pub(crate) fn write_evaluation_report(
     split: &str,
     command: &str,
     config: &ExperimentConfig,
+    task: Task,
     metrics: &Metrics,
 ) -> Result<Vec<PathBuf>> {
+    let task = if task == config.task {
+        task.to_string()
+    } else {
+        format!("{task} (from the model's {} probabilities)", config.task)
+    };
     let context = lungsound_report::EvalContext {
         model: format!("{} ({})", run_dir.display(), arch_name(config)),
-        task: config.task.to_string(),
+        task,
         dataset: match config.dataset {
             lungsound_datasets::DatasetKind::Icbhi => "ICBHI 2017".to_string(),
             lungsound_datasets::DatasetKind::SprSound => "SPRSound".to_string(),

@@ -161,6 +161,10 @@ pub struct EvaluateOptions {
     pub batch_size: usize,
     /// The command line, for the report (empty: not recorded).
     pub command: String,
+    /// Score on this task instead of the model's own: the model's task or a
+    /// coarsening of it ([`Task::class_map_to`], e.g. a 1-2 model on 1-1),
+    /// with the fine classes' probabilities summed. `None`: the model's task.
+    pub task: Option<Task>,
 }
 
 impl EvaluateOptions {
@@ -172,6 +176,7 @@ impl EvaluateOptions {
             split: EvalSplit::All,
             batch_size: 64,
             command: String::new(),
+            task: None,
         }
     }
 }
@@ -181,7 +186,7 @@ impl EvaluateOptions {
 pub struct EvaluationReport {
     /// All metrics (also in `metrics.json`).
     pub metrics: Metrics,
-    /// The run's task.
+    /// The task scored (the run's own or the coarser one asked for).
     pub task: Task,
     /// Problems with individual recordings or clips (skipped).
     pub issues: Vec<Issue>,
@@ -202,6 +207,13 @@ pub fn evaluate_run(
     options: &EvaluateOptions,
 ) -> Result<EvaluationReport> {
     let config = ExperimentConfig::load(run_dir)?;
+    let task = options.task.unwrap_or(config.task);
+    let class_map = config.task.class_map_to(task).ok_or_else(|| {
+        Error::InvalidConfig(format!(
+            "a task {} model cannot be scored on task {task}; it can be scored on its own task or a coarser one (1-2 -> 1-1, 2-2 -> 2-1, cycles4 -> 1-1)",
+            config.task
+        ))
+    })?;
     let dataset = load_data(data_dir, config.dataset)?;
     let mut issues = dataset.issues.clone();
     let recordings: Vec<&Recording> = match options.split {
@@ -224,13 +236,8 @@ pub fn evaluate_run(
             )));
         }
     };
-    let (set, set_issues) = build_feature_set(
-        &recordings,
-        &config.features,
-        config.task,
-        &options.cache,
-        None,
-    )?;
+    let (set, set_issues) =
+        build_feature_set(&recordings, &config.features, task, &options.cache, None)?;
     issues.extend(set_issues);
     require_clips(&set, "evaluation")?;
 
@@ -239,9 +246,10 @@ pub fn evaluate_run(
         &set,
         &clip_probabilities(&net, &pipeline, &set, options.batch_size),
     );
+    let probs = fold_probabilities(&probs, &class_map, task.n_classes());
     let labels: Vec<usize> = set.units.iter().map(|u| u.label).collect();
-    let names = class_names(config.task);
-    let metrics = lungsound_eval::evaluate(&labels, &probs, &names, config.task.normal_class())?;
+    let names = class_names(task);
+    let metrics = lungsound_eval::evaluate(&labels, &probs, &names, task.normal_class())?;
 
     crate::fsutil::create_dir_all(out_dir)?;
     let metrics_path = out_dir.join(METRICS_FILE);
@@ -252,7 +260,7 @@ pub fn evaluate_run(
     let predictions_path = out_dir.join(PREDICTIONS_FILE);
     crate::fsutil::write_atomic(
         &predictions_path,
-        predictions_csv(&set, &probs, config.task).as_bytes(),
+        predictions_csv(&set, &probs, task).as_bytes(),
     )?;
     let mut files = vec![metrics_path, predictions_path];
     let split = match options.split {
@@ -268,14 +276,30 @@ pub fn evaluate_run(
         split,
         &options.command,
         &config,
+        task,
         &metrics,
     )?);
     Ok(EvaluationReport {
         metrics,
-        task: config.task,
+        task,
         issues,
         files,
     })
+}
+
+/// Sums each row's fine-class probabilities into the coarse classes of
+/// `class_map` (fine class → coarse class; see [`Task::class_map_to`]).
+fn fold_probabilities(probs: &[Vec<f32>], class_map: &[usize], n_coarse: usize) -> Vec<Vec<f32>> {
+    probs
+        .iter()
+        .map(|row| {
+            let mut folded = vec![0f64; n_coarse];
+            for (&p, &c) in row.iter().zip(class_map) {
+                folded[c] += f64::from(p);
+            }
+            folded.into_iter().map(|v| v as f32).collect()
+        })
+        .collect()
 }
 
 /// The network of a run (its `model.safetensors`) and its input pipeline.

@@ -371,3 +371,66 @@ fn a_record_task_trains_on_windows_and_reports_one_row_per_record() {
     );
     assert_eq!(csv.lines().count(), 1 + 12);
 }
+
+#[test]
+fn a_fine_model_is_scored_on_the_coarser_task_by_summing_probabilities() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synthetic_sprsound(&data, 6);
+    let run = dir.path().join("run");
+    let _rng = torch_rng();
+    train(
+        tiny_config(&data, Task::EventMulti, 1),
+        &run,
+        &cpu_options(),
+    )
+    .unwrap();
+
+    let fine_dir = dir.path().join("fine");
+    let fine = evaluate_run(&run, &data, &fine_dir, &EvaluateOptions::new(Device::Cpu)).unwrap();
+    assert_eq!(fine.task, Task::EventMulti);
+    let mut options = EvaluateOptions::new(Device::Cpu);
+    options.task = Some(Task::EventBinary);
+    let coarse_dir = dir.path().join("coarse");
+    let coarse = evaluate_run(&run, &data, &coarse_dir, &options).unwrap();
+    assert_eq!(coarse.task, Task::EventBinary);
+    assert_eq!(coarse.metrics.n_samples, fine.metrics.n_samples);
+
+    let rows = |d: &Path| -> Vec<Vec<String>> {
+        std::fs::read_to_string(d.join("predictions.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let (fine_rows, coarse_rows) = (rows(&fine_dir), rows(&coarse_dir));
+    assert_eq!(
+        coarse_rows[0].join(","),
+        "record,event_index,label,Normal,Adventitious"
+    );
+    for (f, c) in fine_rows[1..].iter().zip(&coarse_rows[1..]) {
+        assert_eq!(f[..2], c[..2]);
+        let expected = if f[2] == "Normal" {
+            "Normal"
+        } else {
+            "Adventitious"
+        };
+        assert_eq!(c[2], expected);
+        let p: Vec<f64> = f[3..].iter().map(|v| v.parse().unwrap()).collect();
+        let q: Vec<f64> = c[3..].iter().map(|v| v.parse().unwrap()).collect();
+        assert!((q[0] - p[0]).abs() < 1e-6, "{f:?} {c:?}");
+        assert!(
+            (q[1] - p[1..].iter().sum::<f64>()).abs() < 1e-5,
+            "{f:?} {c:?}"
+        );
+    }
+
+    // A coarse model cannot be scored on a finer task.
+    let mut options = EvaluateOptions::new(Device::Cpu);
+    options.task = Some(Task::RecordTernary);
+    let err = evaluate_run(&run, &data, &dir.path().join("x"), &options).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot be scored on task 2-1"),
+        "{err}"
+    );
+}

@@ -29,6 +29,11 @@ pub struct EvaluateArgs {
     /// split (DIR must be the training folder), or ICBHI's official test split.
     #[arg(long, default_value = "all", value_name = "SPLIT")]
     split: EvalSplit,
+    /// Score on a coarser task than the model's, by summing its class
+    /// probabilities: a 1-2 model on 1-1, a 2-2 model on 2-1, a cycles4
+    /// model on 1-1 [default: the model's own task].
+    #[arg(long, value_name = "TASK")]
+    task: Option<lungsound_datasets::Task>,
     /// Clips per forward pass.
     #[arg(long, default_value_t = 64, value_name = "N")]
     batch_size: usize,
@@ -51,6 +56,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
     runtime::set_threads(args.threads)?;
     let mut options = EvaluateOptions::new(runtime::device(args.device)?);
     options.split = args.split;
+    options.task = args.task;
     options.batch_size = args.batch_size.max(1);
     options.command = runtime::command_line();
     options.cache = match (&args.cache_dir, args.no_cache) {
