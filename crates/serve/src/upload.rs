@@ -1,5 +1,5 @@
 //! Reading an upload out of a `POST /api/v1/predict` request: a raw body
-//! (`audio/*`, `application/octet-stream` or no `Content-Type`) or `multipart/form-data`
+//! (`audio/*`, `application/octet-stream`, curl's default form type, or no `Content-Type`) or `multipart/form-data`
 //! with a `file` part and an optional `events` part; `?name=` and `?events=` may add to
 //! either.
 
@@ -99,6 +99,9 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
     match essence.as_str() {
         "multipart/form-data" => Ok(BodyKind::Multipart),
         "application/octet-stream" | "" => Ok(BodyKind::Raw),
+        // What `curl --data-binary @file` sends unless told otherwise: the
+        // body is still the file, and decoding checks that it is audio.
+        "application/x-www-form-urlencoded" => Ok(BodyKind::Raw),
         e if e.starts_with("audio/") => Ok(BodyKind::Raw),
         _ => Err(ApiError::new(
             ErrorCode::UnsupportedMediaType,
@@ -266,6 +269,10 @@ mod tests {
         assert_eq!(kind(Some("audio/x-wav")).ok(), Some(false));
         assert_eq!(kind(Some("Audio/FLAC")).ok(), Some(false));
         assert_eq!(kind(Some("application/octet-stream")).ok(), Some(false));
+        assert_eq!(
+            kind(Some("application/x-www-form-urlencoded")).ok(),
+            Some(false)
+        );
         assert_eq!(
             kind(Some("multipart/form-data; boundary=x")).ok(),
             Some(true)
