@@ -6,8 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup-libtorch.sh
-cargo build --release --locked -p lungsound
 if [[ $# -eq 0 ]]; then
     set -- samples/*.flac
 fi
-exec target/release/lungsound predict "$@"
+# `cargo run` builds first (minutes the first time) and honours $CARGO_TARGET_DIR.
+exec cargo run --release --locked --quiet -p lungsound -- predict "$@"
