@@ -8,6 +8,7 @@ use lungsound_eval::Metrics;
 
 use crate::config::ExperimentConfig;
 use crate::error::Result;
+use crate::evaluate::EvaluateOptions;
 use crate::network::Network;
 use crate::training::TrainReport;
 
@@ -74,6 +75,41 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
         f.input_size
             .map_or(String::new(), |[h, w]| format!(", resized to {h}x{w}"))
     );
+    if let Some(b) = &f.bandpass {
+        let _ = writeln!(
+            md,
+            "- Band-pass: Butterworth order {}, {}–{} Hz ({}), before clipping",
+            b.order,
+            b.low_hz,
+            b.high_hz,
+            if b.zero_phase { "zero-phase" } else { "causal" }
+        );
+    }
+    if let Some(max) = f.max_event_seconds {
+        let _ = writeln!(md, "- Events longer than {max} s left out");
+    }
+    if let Some(a) = &c.augment {
+        let steps: Vec<&str> = a.transforms.iter().map(|s| s.augmentation.name()).collect();
+        let _ = writeln!(
+            md,
+            "- Augmentation (training split only): {} augmented clips from {} ({:?} mode, {} per clip) of classes {}; \
+             normalisation statistics from the original clips",
+            report.n_augmented_clips,
+            steps.join(", "),
+            a.mode,
+            a.clips_per_source(),
+            a.classes
+                .as_ref()
+                .map_or("all".to_string(), |c| c.join(", "))
+        );
+    }
+    if let Some(m) = &c.training.mixup {
+        let _ = writeln!(
+            md,
+            "- MixUp: alpha {}, {} targets, probability {}",
+            m.alpha, m.mode, m.probability
+        );
+    }
     let _ = writeln!(md, "\n## Model and training\n");
     let _ = writeln!(
         md,
@@ -171,8 +207,7 @@ pub(crate) fn write_evaluation_report(
     out_dir: &Path,
     run_dir: &Path,
     data_dir: &Path,
-    split: &str,
-    command: &str,
+    options: &EvaluateOptions,
     config: &ExperimentConfig,
     task: Task,
     metrics: &Metrics,
@@ -191,9 +226,9 @@ pub(crate) fn write_evaluation_report(
             other => other.to_string(),
         },
         data_dir: data_dir.to_path_buf(),
-        split: split.to_string(),
+        split: options.split.describe().to_string(),
         n_samples: metrics.n_samples,
-        command: command.to_string(),
+        command: options.command.clone(),
         extra: vec![("trained with".to_string(), config.command.clone())],
     };
     Ok(lungsound_report::write_evaluation_report(

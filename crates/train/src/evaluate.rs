@@ -133,6 +133,18 @@ pub enum EvalSplit {
     Test,
 }
 
+impl EvalSplit {
+    /// A phrase for reports: which recordings were evaluated.
+    pub fn describe(self) -> &'static str {
+        match self {
+            EvalSplit::All => "all recordings",
+            EvalSplit::Train => "the run's patient-wise training split",
+            EvalSplit::Val => "the run's patient-wise validation split",
+            EvalSplit::Test => "official test split",
+        }
+    }
+}
+
 impl std::str::FromStr for EvalSplit {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -263,21 +275,8 @@ pub fn evaluate_run(
         predictions_csv(&set, &probs, task).as_bytes(),
     )?;
     let mut files = vec![metrics_path, predictions_path];
-    let split = match options.split {
-        EvalSplit::All => "all recordings",
-        EvalSplit::Train => "the run's patient-wise training split",
-        EvalSplit::Val => "the run's patient-wise validation split",
-        EvalSplit::Test => "official test split",
-    };
     files.extend(crate::card::write_evaluation_report(
-        out_dir,
-        run_dir,
-        data_dir,
-        split,
-        &options.command,
-        &config,
-        task,
-        &metrics,
+        out_dir, run_dir, data_dir, options, &config, task, &metrics,
     )?);
     Ok(EvaluationReport {
         metrics,
@@ -393,16 +392,19 @@ mod tests {
                     unit: 0,
                     label: 1,
                     span,
+                    augmented: None,
                 },
                 Clip {
                     unit: 0,
                     label: 1,
                     span,
+                    augmented: None,
                 },
                 Clip {
                     unit: 1,
                     label: 0,
                     span,
+                    augmented: None,
                 },
             ],
             vec![unit("a", Some(3), 1), unit("b,c", Some(0), 0)],

@@ -171,8 +171,8 @@ fn read_events(path: &Path) -> anyhow::Result<Vec<(usize, f64, f64)>> {
 }
 
 /// The run directories in `dir`: itself if it holds a config.json, else its
-/// sub-folders that do (sorted).
-fn run_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// sub-folders that do (sorted). `serve` uses the same rule.
+pub(crate) fn run_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if dir.join(CONFIG_FILE).is_file() {
         return Ok(vec![dir.to_path_buf()]);
     }

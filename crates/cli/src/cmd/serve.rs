@@ -10,10 +10,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use lungsound_audio::Audio;
 use lungsound_serve::{Classifier, ClassifyError, ServeConfig, Server};
-use lungsound_train::{CONFIG_FILE, EpochRecord, MODEL_CARD_FILE, Predictor, RecordingPrediction};
+use lungsound_train::{EpochRecord, MODEL_CARD_FILE, Predictor, RecordingPrediction};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -62,7 +62,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         None => super::predict::default_models()?,
     };
     let mut models = Vec::new();
-    for dir in run_dirs(&model_dir)? {
+    for dir in super::predict::run_dirs(&model_dir)? {
         let predictor = Predictor::load(&dir, device)
             .with_context(|| format!("cannot load the model in {}", dir.display()))?;
         let name = dir.file_name().map_or_else(
@@ -221,26 +221,4 @@ fn selected_epoch(history: &[EpochRecord]) -> Option<&EpochRecord> {
             .total_cmp(&b.val_score)
             .then(b.val_loss.total_cmp(&a.val_loss))
     })
-}
-
-/// The run directories in `dir`: itself if it holds a config.json, else its sub-folders
-/// that do (sorted). The same rule as `lungsound predict`.
-fn run_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if dir.join(CONFIG_FILE).is_file() {
-        return Ok(vec![dir.to_path_buf()]);
-    }
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read model folder {}", dir.display()))?;
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join(CONFIG_FILE).is_file())
-        .collect();
-    dirs.sort();
-    if dirs.is_empty() {
-        bail!(
-            "{} is neither a run directory (no {CONFIG_FILE}) nor a folder of run directories",
-            dir.display()
-        );
-    }
-    Ok(dirs)
 }
