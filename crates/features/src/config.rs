@@ -52,9 +52,10 @@ impl std::fmt::Display for FeatureKind {
 /// Spectrogram parameters. Field names and defaults are librosa 0.11's.
 ///
 /// Validated by [`crate::FeatureExtractor::new`] (see [`FeatureConfig::validate`]).
-/// Missing fields deserialize to their defaults.
+/// Missing fields deserialize to their defaults; unknown fields are errors
+/// (a misspelt `n_mel` must not silently leave `n_mels` at its default).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct FeatureConfig {
     /// Which spectrogram. Default [`FeatureKind::Mel`].
     pub kind: FeatureKind,
@@ -321,5 +322,9 @@ mod tests {
             (partial.n_mels, partial.norm, partial.n_fft),
             (64, MelNorm::None, 2048)
         );
+        let typo = serde_json::from_str::<FeatureConfig>(r#"{"n_mel": 64}"#)
+            .expect_err("unknown field")
+            .to_string();
+        assert!(typo.contains("n_mel"), "{typo}");
     }
 }
