@@ -3,7 +3,7 @@
 //! It rebuilds the feature extractor and the network from the run's
 //! `config.json` (through [`ExperimentConfig::model_config`], as training
 //! does) and its `model.safetensors`, and computes features exactly as
-//! training did (resample, clip, spectrogram, f16 rounding, per-bin
+//! training did (resample, band-pass, clip, spectrogram, f16 rounding, per-bin
 //! standardisation, optional resize). The network sits behind a mutex, so a
 //! `Predictor` is `Send + Sync` and can be shared (e.g. in an `Arc`) by the
 //! threads of a web service; predictions are serialised through it.
@@ -143,7 +143,8 @@ impl Predictor {
     /// without it the recording is scanned with sliding windows.
     ///
     /// # Errors
-    /// Resampling failure, or audio too short to give a single clip.
+    /// Resampling failure, audio too short for the band-pass filter, or audio
+    /// too short to give a single clip.
     pub fn predict(
         &self,
         audio: &Audio,
@@ -155,6 +156,7 @@ impl Predictor {
         } else {
             lungsound_audio::resample(&audio.samples, audio.sample_rate, settings.sample_rate)?
         };
+        let samples = crate::data::preprocess(samples, settings)?;
         let duration_s = samples.len() as f64 / f64::from(settings.sample_rate);
         let spans = events.map(|ev| {
             ev.iter()

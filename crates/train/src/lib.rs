@@ -15,6 +15,14 @@
 //! - [`evaluate_run`]: a run on a dataset folder → `metrics.json`,
 //!   `predictions.csv`, plots and `report.md`.
 //! - [`Predictor`]: a run loaded for prediction (`Send + Sync`).
+//! - [`recipe`]: a whole experiment in one TOML file ([`Recipe`]);
+//!   [`run_recipe`] trains, then evaluates into `RUN_DIR/eval/`.
+//!
+//! Training-only augmentation is part of the config, so resumed and
+//! reproduced runs apply it too: `augment` (augmented copies of selected
+//! training clips, [`data::augment`]) and `training.mixup`
+//! ([`data::mixup::MixUp`]); `features.bandpass` filters every recording
+//! in training, evaluation and prediction alike.
 //!
 //! The `tch::Device` is always a parameter; only the CLI chooses it.
 #![deny(missing_docs)]
@@ -30,6 +38,7 @@ mod fsutil;
 mod inference;
 mod network;
 mod optim;
+pub mod recipe;
 pub mod schedule;
 mod split;
 mod training;
@@ -46,6 +55,7 @@ pub use evaluate::{
 pub use inference::{EventPrediction, Predictor, RecordingPrediction, Segment};
 pub use network::Network;
 pub use optim::Optimizer;
+pub use recipe::{EvaluateSettings, Recipe, RecipeReport, run_recipe};
 pub use split::{RunSplit, load_data, run_split};
 /// The libtorch bindings this crate is built on (for `Device` and thread settings).
 pub use tch;

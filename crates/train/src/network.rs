@@ -42,7 +42,14 @@ impl Network {
     }
 
     /// Logits `[batch, n_classes]` of inputs `[batch, channels, height, width]`.
+    /// A one-channel input is repeated to the model's `in_channels` (e.g.
+    /// both `dualnet` branches see the same spectrogram).
     pub fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        let channels = self.model.config().in_channels;
+        if channels > 1 && x.size().get(1) == Some(&1) {
+            let x = x.expand([-1, channels, -1, -1], false);
+            return tch::nn::ModuleT::forward_t(&self.model, &x, train);
+        }
         tch::nn::ModuleT::forward_t(&self.model, x, train)
     }
 

@@ -9,6 +9,12 @@
 //! the checkpoint are rewritten after every epoch, in that order after the
 //! model, so a run killed at any point resumes without losing an epoch.
 //! Early stopping ends the run after `patience` epochs without a better Score.
+//!
+//! Training-only augmentation comes from the config (so `resume` and a
+//! reproduced run apply it too): `augment` adds augmented clips to the
+//! training set when it is built, `training.mixup` mixes every batch
+//! ([`MixUp`](crate::data::mixup::MixUp)); the [`TrainOptions::augmentations`]
+//! hooks run in addition (sample transforms, then MixUp, then the batch hooks).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,8 +31,13 @@ use crate::checkpoint::{
     save_checkpoint, write_history,
 };
 use crate::config::{ClassWeights, ExperimentConfig};
+use crate::data::augment::AugmentPlan;
+use crate::data::batch::BatchTransform;
 use crate::data::batch::{Augmentations, InputPipeline, soft_targets, weighted_cross_entropy};
-use crate::data::{FeatureCache, FeatureSet, build_feature_set, require_clips};
+use crate::data::mixup::MixUp;
+use crate::data::{
+    FeatureCache, FeatureSet, build_augmented_feature_set, build_feature_set, require_clips,
+};
 use crate::error::{Error, Result};
 use crate::evaluate::{UnitScores, score_units};
 use crate::network::{Ema, Network};
@@ -106,8 +117,10 @@ pub struct TrainReport {
     pub finished: bool,
     /// Problems with individual recordings or clips (skipped).
     pub issues: Vec<Issue>,
-    /// Training / validation clips and units.
+    /// Training clips (augmented ones included) and validation units.
     pub n_train_clips: usize,
+    /// Augmented clips among `n_train_clips`.
+    pub n_augmented_clips: usize,
     /// See `n_train_clips`.
     pub n_val_units: usize,
 }
@@ -182,11 +195,16 @@ fn run(
         split.train.len() + split.val.len(),
         "features {bar:30} {pos}/{len} recordings {elapsed}",
     );
-    let (train_set, train_issues) = build_feature_set(
+    let plan = config.augment.as_ref().map(|settings| AugmentPlan {
+        settings,
+        seed: config.training.seed,
+    });
+    let (train_set, train_issues) = build_augmented_feature_set(
         &split.train,
         &config.features,
         config.task,
         &options.cache,
+        plan.as_ref(),
         Some(&pb),
     )?;
     let (val_set, val_issues) = build_feature_set(
@@ -258,6 +276,15 @@ fn run(
     }
     let mut ema = Ema::new(config.training.ema_decay, state.ema_updates);
 
+    let mut batch_transforms: Vec<std::sync::Arc<dyn BatchTransform>> = Vec::new();
+    if let Some(mixup) = &config.training.mixup {
+        batch_transforms.push(std::sync::Arc::new(MixUp::new(
+            mixup,
+            config.task.normal_class(),
+        )?));
+    }
+    batch_transforms.extend(options.augmentations.batch.iter().cloned());
+
     let n_classes = config.task.n_classes();
     let class_weights = class_weights(&train_set, n_classes, config.training.class_weights);
     tracing::info!(?class_weights, "class weights");
@@ -299,7 +326,7 @@ fn run(
             let inputs = pipeline.inputs(&train_set, idx, &options.augmentations.sample, &mut rng);
             let targets = soft_targets(&labels, n_classes, config.training.label_smoothing, device);
             let mut b = crate::data::batch::Batch { inputs, targets };
-            for t in &options.augmentations.batch {
+            for t in &batch_transforms {
                 b = t.apply(b, &mut rng);
             }
             optimizer.zero_grad();
@@ -383,6 +410,7 @@ fn run(
         finished,
         issues,
         n_train_clips: train_set.len(),
+        n_augmented_clips: train_set.n_augmented(),
         n_val_units: val_set.units.len(),
     };
     crate::card::write_model_card(&report, &model)?;

@@ -4,6 +4,12 @@
 //! epochs on the CPU.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// More tests in this binary (one test binary per crate; they share the fixtures below).
+#[path = "train/augment.rs"]
+mod augment;
+#[path = "train/recipes.rs"]
+mod recipes;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 

@@ -8,6 +8,7 @@
 //! [`Predictor::load`](crate::Predictor::load). [`ExperimentConfig::model_config`]
 //! is the one place the network's input shape and class count are derived.
 
+mod augment;
 mod settings;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+pub use augment::{AugmentMode, AugmentSettings, BandpassSettings, MixupMode, MixupSettings};
 pub use settings::{
     ClassWeights, FeatureSettings, Normalization, OptimizerConfig, OptimizerKind, ScheduleConfig,
     ScheduleKind, SplitSettings, TrainingSettings,
@@ -29,8 +31,11 @@ pub const CONFIG_FILE: &str = "config.json";
 /// The full description of a training run (see the module doc).
 ///
 /// `dataset` and `task` are top-level keys of `config.json` so that tools can
-/// find them without knowing the rest of the layout.
+/// find them without knowing the rest of the layout. Unknown keys (here and
+/// in every nested section) are errors naming the key, so a typo in a
+/// `--config` file or recipe never passes silently.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExperimentConfig {
     /// Version of lungsound that wrote the file (informational).
     pub lungsound_version: String,
@@ -58,6 +63,9 @@ pub struct ExperimentConfig {
     pub training: TrainingSettings,
     /// Validation split.
     pub split: SplitSettings,
+    /// Audio augmentation of the training split (`None`: off, the default).
+    #[serde(default)]
+    pub augment: Option<AugmentSettings>,
     /// Per-frequency-bin input standardisation, computed on the training split
     /// when training starts (`None` before that).
     #[serde(default)]
@@ -89,6 +97,7 @@ impl ExperimentConfig {
             schedule: ScheduleConfig::default(),
             training: TrainingSettings::default(),
             split: SplitSettings::default(),
+            augment: None,
             normalization: None,
         };
         config.refresh_derived();
@@ -128,6 +137,9 @@ impl ExperimentConfig {
         self.schedule.validate()?;
         self.training.validate()?;
         self.split.validate()?;
+        if let Some(augment) = &self.augment {
+            augment.validate(self.task)?;
+        }
         if let Some(norm) = &self.normalization {
             let n_freq = self.extractor()?.n_freq();
             if norm.mean.len() != n_freq || norm.std.len() != n_freq {
@@ -148,13 +160,19 @@ impl ExperimentConfig {
     }
 
     /// The network configuration: the architecture and options from
-    /// `self.model`, with `in_channels = 1`, `input = [height, width]` of the
-    /// (optionally resized) spectrogram and `num_classes` of the task.
+    /// `self.model`, with `in_channels = 1` (2 for `dualnet`, whose two
+    /// branches both get the one spectrogram channel, see
+    /// [`Network::forward`](crate::Network::forward)), `input = [height, width]`
+    /// of the (optionally resized) spectrogram and `num_classes` of the task.
     /// Training and [`Predictor::load`](crate::Predictor::load) both call this.
     pub fn model_config(&self) -> Result<lungsound_models::ModelConfig> {
         let [height, width] = self.features.input_shape()?;
         let mut model = self.model.clone();
-        model.in_channels = 1;
+        model.in_channels = if model.arch == lungsound_models::Arch::DualNet {
+            2
+        } else {
+            1
+        };
         model.input = [height as i64, width as i64];
         model.num_classes = self.task.n_classes() as i64;
         model.validate()?;
@@ -187,8 +205,14 @@ impl ExperimentConfig {
 
     /// Overlays a partial config (JSON or TOML by extension, keys as in
     /// `config.json`) on `self`: keys present in the file win, the rest stay.
+    /// Unknown keys are errors naming the file and the key's path.
     pub fn merge_file(&self, path: &Path) -> Result<Self> {
-        let overlay = read_settings(path)?;
+        self.merge_value(read_settings(path)?, path)
+    }
+
+    /// [`ExperimentConfig::merge_file`] with the file already read; `path`
+    /// names it in errors.
+    pub fn merge_value(&self, overlay: serde_json::Value, path: &Path) -> Result<Self> {
         let mut base = serde_json::to_value(self).map_err(|e| Error::json(path, e))?;
         // The task decides the clip defaults; a file that changes the task
         // starts from that task's defaults.
@@ -203,10 +227,27 @@ impl ExperimentConfig {
             }
         }
         merge_json(&mut base, overlay);
-        let mut merged: Self = serde_json::from_value(base).map_err(|e| Error::json(path, e))?;
+        let mut merged: Self = from_value_at(base, path)?;
         merged.refresh_derived();
         Ok(merged)
     }
+}
+
+/// Deserializes `value`; an error names `path` and the key path inside it
+/// (e.g. `features.spectrogram: unknown field `n_mel``).
+pub(crate) fn from_value_at<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    path: &Path,
+) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        if at == "." || at.is_empty() {
+            Error::InvalidConfig(format!("{}: {inner}", path.display()))
+        } else {
+            Error::InvalidConfig(format!("{}: {at}: {inner}", path.display()))
+        }
+    })
 }
 
 /// Reads a settings file (TOML if it ends in `.toml`, else JSON) as a JSON
@@ -295,6 +336,59 @@ mod tests {
         assert_eq!(v["task"], "1-2");
         let back: ExperimentConfig = serde_json::from_value(v).unwrap();
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn configs_written_before_augmentation_existed_still_load() {
+        let c = ExperimentConfig::new(DatasetKind::SprSound, Task::EventMulti, "data");
+        let mut v = serde_json::to_value(&c).unwrap();
+        let strip = |v: &mut serde_json::Value, key: &str| {
+            v.as_object_mut().unwrap().remove(key).unwrap();
+        };
+        strip(&mut v, "augment");
+        strip(&mut v["features"], "bandpass");
+        strip(&mut v["features"], "max_event_seconds");
+        strip(&mut v["training"], "mixup");
+        let back: ExperimentConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_key_at_any_depth() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = ExperimentConfig::new(DatasetKind::SprSound, Task::EventBinary, "data");
+        let path = dir.path().join("c.toml");
+        for (text, key) in [
+            ("epochs = 3\n", "epochs"),
+            ("[training]\nepoch = 3\n", "training.epoch"),
+            (
+                "[features.spectrogram]\nn_mel = 3\n",
+                "features.spectrogram.n_mel",
+            ),
+            (
+                "[features.bandpass]\norder = 6\nlow = 60\n",
+                "features.bandpass.low",
+            ),
+            ("[model]\nwidth = 2\n", "model.width"),
+            ("[split]\nval_fraktion = 0.1\n", "split.val_fraktion"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = base.merge_file(&path).unwrap_err().to_string();
+            let name = key.rsplit('.').next().unwrap();
+            assert!(
+                err.contains("c.toml") && err.contains(&format!("`{name}`")),
+                "{err}"
+            );
+            if let Some((section, _)) = key.rsplit_once('.') {
+                assert!(err.contains(section), "{err} lacks {section}");
+            }
+        }
+        // A run directory's config.json with a stray key is refused too.
+        let mut v = serde_json::to_value(&base).unwrap();
+        v["optimizer"]["betas"] = serde_json::json!([0.9, 0.999]);
+        std::fs::write(dir.path().join(CONFIG_FILE), v.to_string()).unwrap();
+        let err = ExperimentConfig::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("betas"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use lungsound_datasets::{DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION, Level, PadMod
 use lungsound_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 use serde::{Deserialize, Serialize};
 
+use super::augment::{BandpassSettings, MixupSettings};
 use crate::error::{Error, Result};
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -22,7 +23,7 @@ fn invalid(msg: impl Into<String>) -> Error {
 /// `spectrogram`. The network sees it standardised per frequency bin and,
 /// with `input_size`, resized.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct FeatureSettings {
     /// Audio is resampled to this rate (Hz) before anything else. Default
     /// 8000: SPRSound's own rate; ICBHI's 4 kHz and 44.1 kHz files are
@@ -51,6 +52,15 @@ pub struct FeatureSettings {
     /// Resize the spectrogram to `[height, width]` before the network
     /// (bilinear), e.g. for ImageNet-pretrained models. Default: none.
     pub input_size: Option<[usize; 2]>,
+    /// Butterworth band-pass applied to each recording after resampling and
+    /// before clips are cut (training, evaluation and prediction). Default: none.
+    pub bandpass: Option<BandpassSettings>,
+    /// Event tasks: annotated events longer than this (s) are left out of
+    /// training, validation and evaluation (an Info issue each) instead of
+    /// being cropped, e.g. 3.72 in the SPRSound notebook workflow. Ignored
+    /// by record tasks and by [`Predictor`](crate::Predictor), which
+    /// classifies every event it is given. Default: none (keep all).
+    pub max_event_seconds: Option<f64>,
 }
 
 impl Default for FeatureSettings {
@@ -87,6 +97,8 @@ impl FeatureSettings {
             pad: PadMode::Repeat,
             window_hop_seconds: clip_seconds / 2.0,
             input_size: None,
+            bandpass: None,
+            max_event_seconds: None,
         }
     }
 
@@ -147,6 +159,16 @@ impl FeatureSettings {
         {
             return Err(invalid(format!("input_size must be positive, got {h}x{w}")));
         }
+        if let Some(max) = self.max_event_seconds
+            && !(max.is_finite() && max > 0.0)
+        {
+            return Err(invalid(format!("max_event_seconds must be > 0, got {max}")));
+        }
+        if let Some(bandpass) = &self.bandpass {
+            bandpass
+                .design(self.sample_rate)
+                .map_err(|e| invalid(format!("features.bandpass: {e}")))?;
+        }
         let [n_freq, n_frames] = self.spectrogram_shape()?;
         if n_freq == 0 || n_frames == 0 {
             return Err(invalid(format!(
@@ -161,6 +183,7 @@ impl FeatureSettings {
 /// Per-frequency-bin standardisation `(x - mean[f]) / std[f]`, computed on the
 /// training split and reloaded for evaluation and prediction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Normalization {
     /// Mean of each frequency bin over all training clips and frames.
     pub mean: Vec<f32>,
@@ -217,7 +240,7 @@ impl FromStr for OptimizerKind {
 
 /// Optimizer and its hyper-parameters (PyTorch's formulas and defaults for betas/eps/alpha).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct OptimizerConfig {
     /// Which update. Default AdamW.
     pub kind: OptimizerKind,
@@ -312,7 +335,7 @@ impl FromStr for ScheduleKind {
 
 /// Learning-rate schedule parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ScheduleConfig {
     /// Which schedule. Default cosine.
     pub kind: ScheduleKind,
@@ -404,7 +427,7 @@ impl FromStr for ClassWeights {
 
 /// Batch size, epochs, early stopping, imbalance handling, seed, weight EMA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainingSettings {
     /// Samples per batch, >= 1. Default 64.
     pub batch_size: usize,
@@ -431,6 +454,8 @@ pub struct TrainingSettings {
     /// Freeze every parameter before this layer (`lungsound_models::freeze_until`,
     /// e.g. `layer3`). Default none.
     pub freeze_until: Option<String>,
+    /// MixUp of the training batches. Default none.
+    pub mixup: Option<MixupSettings>,
 }
 
 impl Default for TrainingSettings {
@@ -445,6 +470,7 @@ impl Default for TrainingSettings {
             label_smoothing: 0.0,
             pretrained: None,
             freeze_until: None,
+            mixup: None,
         }
     }
 }
@@ -470,6 +496,9 @@ impl TrainingSettings {
                 self.label_smoothing
             )));
         }
+        if let Some(mixup) = &self.mixup {
+            mixup.validate()?;
+        }
         Ok(())
     }
 }
@@ -480,7 +509,7 @@ impl TrainingSettings {
 /// only the official split's `train` part is used, and validation patients
 /// come from inside it. The test set never takes part in model selection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SplitSettings {
     /// Fraction of recordings (whole patients) held out for validation, in (0, 1). Default 0.2.
     pub val_fraction: f64,

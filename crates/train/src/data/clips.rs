@@ -71,13 +71,27 @@ pub fn cut_clip(
     clip: usize,
     pad: PadMode,
 ) -> Option<Vec<f32>> {
+    Some(fit_length(
+        span_samples(samples, sample_rate, span)?,
+        clip,
+        pad,
+    ))
+}
+
+/// The samples of `span` (clamped to the signal), before fitting to a clip
+/// length; `None` when the span lies entirely past the end.
+pub fn span_samples<'a>(
+    samples: &'a [f32],
+    sample_rate: u32,
+    span: &ClipSpan,
+) -> Option<&'a [f32]> {
     let sr = f64::from(sample_rate);
     let start = ((span.start_s * sr).round().max(0.0) as usize).min(samples.len());
     let end = ((span.end_s * sr).round().max(0.0) as usize).min(samples.len());
     if end <= start {
         return None;
     }
-    Some(fit_length(&samples[start..end], clip, pad))
+    Some(&samples[start..end])
 }
 
 /// The class of each clip of `rec` for `task` (`None`: not used by the task).

@@ -13,11 +13,17 @@
 //! task, so at most one decoded recording per thread is in memory. Features
 //! are kept as f16 (2 bytes a value: 10k clips of 64 × 188 take 240 MB) and
 //! cached on disk ([`FeatureCache`]).
+//!
+//! Audio path of every clip: decode → resample to `sample_rate` → band-pass
+//! (`features.bandpass`, [`preprocess`]) → cut → fit to `clip_seconds` →
+//! spectrogram. A training set may add augmented clips ([`augment`]).
 
+pub mod augment;
 pub mod batch;
 mod cache;
 pub mod clips;
 pub mod f16;
+pub mod mixup;
 
 use std::path::Path;
 
@@ -26,6 +32,7 @@ use lungsound_datasets::{Issue, Level, Recording, Task};
 use lungsound_features::FeatureExtractor;
 use rayon::prelude::*;
 
+use augment::AugmentPlan;
 pub use cache::FeatureCache;
 pub(crate) use cache::RecordingClips;
 use clips::{ClipSpan, clip_labels, cut_clip, event_spans, window_spans};
@@ -60,6 +67,9 @@ pub struct Clip {
     pub label: usize,
     /// Source span in the recording.
     pub span: ClipSpan,
+    /// `Some(copy)` for an augmented training clip (copy number of its
+    /// source clip, see [`augment`]); `None` for a clip of the recording as is.
+    pub augmented: Option<usize>,
 }
 
 /// The clips of a set of recordings for one task, with their spectrograms.
@@ -98,7 +108,13 @@ impl FeatureSet {
         }
     }
 
-    /// Number of clips per class (of the clips, i.e. what the loss sees).
+    /// Number of augmented clips (training sets only).
+    pub fn n_augmented(&self) -> usize {
+        self.clips.iter().filter(|c| c.augmented.is_some()).count()
+    }
+
+    /// Number of clips per class (of the clips, i.e. what the loss sees,
+    /// augmented ones included).
     pub fn class_counts(&self, n_classes: usize) -> Vec<usize> {
         let mut counts = vec![0; n_classes];
         for c in &self.clips {
@@ -107,12 +123,24 @@ impl FeatureSet {
         counts
     }
 
-    /// Per-frequency-bin mean and standard deviation over every clip and frame.
+    /// Per-frequency-bin mean and standard deviation over every frame of
+    /// the **original** clips: augmented clips are left out, so the
+    /// statistics (saved in `config.json` and applied at evaluation and
+    /// prediction) describe real recordings and do not change with the
+    /// augmentation settings.
     pub fn normalization(&self) -> Normalization {
         let [n_freq, n_frames] = self.shape;
         let mut sum = vec![0f64; n_freq];
         let mut sum_sq = vec![0f64; n_freq];
-        for clip in self.values.chunks_exact(self.clip_len().max(1)) {
+        let originals = self
+            .values
+            .chunks_exact(self.clip_len().max(1))
+            .zip(&self.clips)
+            .filter(|(_, c)| c.augmented.is_none())
+            .map(|(v, _)| v);
+        let mut n_clips = 0usize;
+        for clip in originals {
+            n_clips += 1;
             for (f, row) in clip.chunks_exact(n_frames).enumerate() {
                 for &h in row {
                     let v = f64::from(f16::f16_to_f32(h));
@@ -121,7 +149,7 @@ impl FeatureSet {
                 }
             }
         }
-        let count = (self.len() * n_frames).max(1) as f64;
+        let count = (n_clips * n_frames).max(1) as f64;
         let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
         let std = sum_sq
             .iter()
@@ -151,12 +179,28 @@ pub fn build_feature_set(
     cache: &FeatureCache,
     progress: Option<&ProgressBar>,
 ) -> Result<(FeatureSet, Vec<Issue>)> {
+    build_augmented_feature_set(recordings, settings, task, cache, None, progress)
+}
+
+/// [`build_feature_set`] for a **training** split: with `augment`, each
+/// selected clip is followed by its augmented copies ([`Clip::augmented`]).
+///
+/// # Errors
+/// As [`build_feature_set`].
+pub fn build_augmented_feature_set(
+    recordings: &[&Recording],
+    settings: &FeatureSettings,
+    task: Task,
+    cache: &FeatureCache,
+    augment: Option<&AugmentPlan<'_>>,
+    progress: Option<&ProgressBar>,
+) -> Result<(FeatureSet, Vec<Issue>)> {
     let extractor = settings.extractor()?;
     let shape = settings.spectrogram_shape()?;
-    let results: Vec<Result<Option<RecordingClips>, Issue>> = recordings
+    let results: Vec<Result<Option<RecordingOutput>, Issue>> = recordings
         .par_iter()
         .map(|rec| {
-            let r = recording_clips(rec, settings, task.level(), &extractor, shape, cache);
+            let r = recording_clips(rec, settings, task, &extractor, shape, cache, augment);
             if let Some(p) = progress {
                 p.inc(1);
             }
@@ -172,23 +216,33 @@ pub fn build_feature_set(
     let mut issues = Vec::new();
     let clip_len = shape[0] * shape[1];
     for (rec, result) in recordings.iter().zip(results) {
-        let clips = match result {
-            Ok(Some(clips)) => clips,
+        let out = match result {
+            Ok(Some(out)) => out,
             Ok(None) => continue,
             Err(issue) => {
                 issues.push(issue);
                 continue;
             }
         };
+        let clips = &out.clips;
         let path = rec.audio_path.clone().unwrap_or_default();
         for (index, message) in &clips.dropped {
             let what = index.map_or("window".to_string(), |i| format!("event {i}"));
             issues.push(Issue::warning(&path, format!("{what}: {message}; skipped")));
         }
-        let labels = clip_labels(rec, task, &clips.spans);
+        for (index, seconds) in &out.too_long {
+            issues.push(Issue::info(
+                &path,
+                format!(
+                    "event {index} lasts {seconds:.2} s, more than max_event_seconds ({} s); left out",
+                    settings.max_event_seconds.unwrap_or_default()
+                ),
+            ));
+        }
         let record_unit = set.units.len();
         let mut record_has_unit = false;
-        for (k, (span, label)) in clips.spans.iter().zip(labels).enumerate() {
+        let mut unit_of = vec![0usize; clips.spans.len()];
+        for (k, (span, &label)) in clips.spans.iter().zip(&out.labels).enumerate() {
             let Some(label) = label else { continue };
             let unit = match task.level() {
                 Level::Event => {
@@ -215,52 +269,180 @@ pub fn build_feature_set(
                     record_unit
                 }
             };
+            unit_of[k] = unit;
             set.clips.push(Clip {
                 unit,
                 label,
                 span: *span,
+                augmented: None,
             });
             set.values
                 .extend_from_slice(&clips.values[k * clip_len..(k + 1) * clip_len]);
+        }
+        for (j, &(k, copy)) in out.augmented.iter().enumerate() {
+            let Some(label) = out.labels[k] else { continue };
+            set.clips.push(Clip {
+                unit: unit_of[k],
+                label,
+                span: clips.spans[k],
+                augmented: Some(copy),
+            });
+            set.values
+                .extend_from_slice(&out.augmented_values[j * clip_len..(j + 1) * clip_len]);
         }
     }
     Ok((set, issues))
 }
 
+/// What one recording contributes to a [`FeatureSet`].
+struct RecordingOutput {
+    /// Every clip the recording gives (as cached).
+    clips: RecordingClips,
+    /// The class of each clip for the task (`None`: not used).
+    labels: Vec<Option<usize>>,
+    /// Events left out by `max_event_seconds`: (index, duration).
+    too_long: Vec<(usize, f64)>,
+    /// Augmented clips: (index into `clips`, copy number) …
+    augmented: Vec<(usize, usize)>,
+    /// … and their f16 values.
+    augmented_values: Vec<u16>,
+}
+
+/// The clips' classes for `task`, with events longer than
+/// `max_event_seconds` (event tasks) turned to `None` and listed.
+fn usable_labels(
+    rec: &Recording,
+    task: Task,
+    spans: &[ClipSpan],
+    settings: &FeatureSettings,
+) -> (Vec<Option<usize>>, Vec<(usize, f64)>) {
+    let mut labels = clip_labels(rec, task, spans);
+    let mut too_long = Vec::new();
+    if let (Some(max), Level::Event) = (settings.max_event_seconds, task.level()) {
+        for (label, span) in labels.iter_mut().zip(spans) {
+            let seconds = span.end_s - span.start_s;
+            if label.is_some() && seconds > max {
+                *label = None;
+                too_long.push((span.event_index.unwrap_or_default(), seconds));
+            }
+        }
+    }
+    (labels, too_long)
+}
+
+/// Decodes `path`, resamples and [`preprocess`]es it.
+fn load_audio(path: &Path, settings: &FeatureSettings) -> Result<Vec<f32>, Issue> {
+    let audio = lungsound_audio::load_resampled(path, settings.sample_rate)
+        .map_err(|e| Issue::error(path, format!("{e}; recording skipped")))?;
+    preprocess(audio.samples, settings)
+        .map_err(|e| Issue::error(path, format!("{e}; recording skipped")))
+}
+
+/// The signal processing between resampling and clipping: the band-pass
+/// filter of `settings.bandpass`, if any (training, evaluation and
+/// [`Predictor`](crate::Predictor) all call this).
+///
+/// # Errors
+/// The filter cannot be designed, or the signal is too short for
+/// zero-phase filtering.
+pub fn preprocess(samples: Vec<f32>, settings: &FeatureSettings) -> Result<Vec<f32>> {
+    match &settings.bandpass {
+        Some(bandpass) => bandpass.apply(&samples, settings.sample_rate),
+        None => Ok(samples),
+    }
+}
+
 /// The clips of one recording (from the cache, or decoded and computed and
-/// then cached). `Ok(None)`: nothing to do (no audio, or no events).
+/// then cached), their classes, and the augmented clips of the selected
+/// ones. `Ok(None)`: nothing to do (no audio, or no events).
 fn recording_clips(
     rec: &Recording,
     settings: &FeatureSettings,
-    level: Level,
+    task: Task,
     extractor: &FeatureExtractor,
     shape: [usize; 2],
     cache: &FeatureCache,
-) -> Result<Option<RecordingClips>, Issue> {
+    augment: Option<&AugmentPlan<'_>>,
+) -> Result<Option<RecordingOutput>, Issue> {
     let Some(audio_path) = rec.audio_path.as_deref() else {
         return Ok(None);
     };
+    let level = task.level();
     let spans = match level {
         Level::Event if rec.events.is_empty() => return Ok(None),
         Level::Event => Some(event_spans(rec)),
         Level::Record => None,
     };
-    let cache_path = cache_key(audio_path, settings, level, spans.as_deref())
-        .and_then(|key| cache.path(&rec.id, key));
-    if let Some(path) = &cache_path
-        && let Some(clips) = cache.read(path, shape)
-    {
-        return Ok(Some(clips));
+    let key = cache_key(audio_path, settings, level, spans.as_deref());
+    let cache_path = key.and_then(|key| cache.path(&rec.id, key));
+    let mut samples = None;
+    let clips = match cache_path.as_ref().and_then(|p| cache.read(p, shape)) {
+        Some(clips) => clips,
+        None => {
+            let decoded = load_audio(audio_path, settings)?;
+            let clips = compute_clips(&decoded, settings, extractor, spans);
+            if let Some(path) = &cache_path
+                && let Err(e) = cache.write(path, &clips, shape)
+            {
+                tracing::warn!("cannot write the feature cache: {e}");
+            }
+            samples = Some(decoded);
+            clips
+        }
+    };
+    let (labels, too_long) = usable_labels(rec, task, &clips.spans, settings);
+    let mut out = RecordingOutput {
+        clips,
+        labels,
+        too_long,
+        augmented: Vec::new(),
+        augmented_values: Vec::new(),
+    };
+    let Some(plan) = augment else {
+        return Ok(Some(out));
+    };
+    let jobs = plan.jobs(task, &out.labels);
+    if jobs.is_empty() {
+        return Ok(Some(out));
     }
-    let audio = lungsound_audio::load_resampled(audio_path, settings.sample_rate)
-        .map_err(|e| Issue::error(audio_path, format!("{e}; recording skipped")))?;
-    let clips = compute_clips(&audio.samples, settings, extractor, spans);
-    if let Some(path) = &cache_path
-        && let Err(e) = cache.write(path, &clips, shape)
-    {
-        tracing::warn!("cannot write the feature cache: {e}");
-    }
-    Ok(Some(clips))
+    let aug_path =
+        key.and_then(|k| cache.path(&format!("{}-aug", rec.id), plan.cache_key(k, &jobs)));
+    let cached = aug_path
+        .as_ref()
+        .and_then(|p| cache.read(p, shape))
+        .filter(|c| c.spans.len() == jobs.len());
+    out.augmented_values = match cached {
+        Some(c) => c.values,
+        None => {
+            let decoded = match samples {
+                Some(s) => s,
+                None => load_audio(audio_path, settings)?,
+            };
+            let values = plan.compute(
+                &rec.id,
+                &decoded,
+                &out.clips.spans,
+                &jobs,
+                settings,
+                extractor,
+            );
+            if let Some(path) = &aug_path {
+                let stored = RecordingClips {
+                    spans: jobs.iter().map(|&(k, _)| out.clips.spans[k]).collect(),
+                    values,
+                    dropped: Vec::new(),
+                };
+                if let Err(e) = cache.write(path, &stored, shape) {
+                    tracing::warn!("cannot write the feature cache: {e}");
+                }
+                stored.values
+            } else {
+                values
+            }
+        }
+    };
+    out.augmented = jobs;
+    Ok(Some(out))
 }
 
 /// Cuts and computes the clips of decoded `samples` (at `settings.sample_rate`):
@@ -322,7 +504,7 @@ fn cache_key(
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos());
     let abs = std::path::absolute(audio).unwrap_or_else(|_| audio.to_path_buf());
-    let key = serde_json::json!({
+    let mut key = serde_json::json!({
         "version": CACHE_VERSION,
         "sample_rate": settings.sample_rate,
         "spectrogram": settings.spectrogram,
@@ -335,6 +517,13 @@ fn cache_key(
         "mtime_ns": mtime.to_string(),
         "spans": spans.map(|s| s.iter().map(|c| (c.start_s, c.end_s, c.event_index)).collect::<Vec<_>>()),
     });
+    // Only present when set, so keys of runs without a filter stay as they were.
+    if let (Some(bandpass), Some(map)) = (&settings.bandpass, key.as_object_mut()) {
+        map.insert(
+            "bandpass".into(),
+            serde_json::to_value(bandpass).unwrap_or_default(),
+        );
+    }
     Some(crate::fsutil::fnv1a(key.to_string().as_bytes()))
 }
 
