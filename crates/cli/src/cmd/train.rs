@@ -7,6 +7,11 @@
 //! `--config` file (JSON or TOML, keys as in `config.json`), then the flags.
 //! `--resume RUN_DIR` continues a run from its checkpoint with the run's own
 //! config (only `--epochs` may change it).
+//!
+//! `--recipe FILE.toml` takes the whole experiment from a recipe (see
+//! `lungsound_train::recipe` and `recipes/README.md`) instead of the defaults
+//! and `--config`; flags still override it. A recipe run trains, then
+//! evaluates into `RUN_DIR/eval/` like `lungsound evaluate`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,8 +19,12 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use lungsound_datasets::{DatasetKind, PadMode, Task};
 use lungsound_features::FeatureKind;
-use lungsound_train::config::{ClassWeights, OptimizerKind, ScheduleKind};
-use lungsound_train::{ExperimentConfig, FeatureCache, TrainOptions, default_cache_dir};
+use lungsound_train::config::{
+    BandpassSettings, ClassWeights, MixupSettings, OptimizerKind, ScheduleKind,
+};
+use lungsound_train::{
+    EvalSplit, ExperimentConfig, FeatureCache, Recipe, TrainOptions, default_cache_dir,
+};
 
 pub(crate) mod runtime;
 
@@ -56,8 +65,12 @@ pub struct TrainArgs {
     /// Settings file (JSON or TOML, keys as in config.json); flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Run a recipe (TOML: the whole experiment plus [evaluate]): train, then
+    /// evaluate into RUN_DIR/eval/. Flags override its values.
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    recipe: Option<PathBuf>,
     /// Continue the run in RUN_DIR from its last checkpoint.
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["dataset", "data", "task", "out", "config"])]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["dataset", "data", "task", "out", "config", "recipe"])]
     resume: Option<PathBuf>,
 
     /// Spectrogram: mel, stft or logstft [default: mel, in dB].
@@ -94,6 +107,13 @@ pub struct TrainArgs {
     /// Resize spectrograms to HxW before the network (e.g. 224x224).
     #[arg(long, value_name = "HxW", value_parser = parse_size, help_heading = "Features")]
     input_size: Option<[usize; 2]>,
+    /// Butterworth band-pass before clipping, LOW-HIGH[:ORDER] in Hz (e.g.
+    /// 60-1300:6; order 4 if left out), or `off`.
+    #[arg(long, value_name = "LOW-HIGH[:ORDER]", value_parser = parse_switch::<BandpassSettings>, help_heading = "Features")]
+    bandpass: Option<Switch<BandpassSettings>>,
+    /// Event tasks: leave out events longer than S seconds (0: keep all).
+    #[arg(long, value_name = "S", help_heading = "Features")]
+    max_event_seconds: Option<f64>,
     /// Feature cache folder [default: RUN_DIR/../.cache/features].
     #[arg(long, value_name = "DIR", help_heading = "Features")]
     cache_dir: Option<PathBuf>,
@@ -147,6 +167,30 @@ pub struct TrainArgs {
     #[arg(long, value_name = "SEED", help_heading = "Optimization")]
     split_seed: Option<u64>,
 
+    /// MixUp of training batches: ALPHA[:MODE] with MODE soft or hard-pair
+    /// (e.g. 0.2:hard-pair), or `off` [default: off].
+    #[arg(long, value_name = "ALPHA[:MODE]", value_parser = parse_switch::<MixupSettings>, help_heading = "Augmentation")]
+    mixup: Option<Switch<MixupSettings>>,
+    /// Augmented copies per selected training clip (the [augment] section of
+    /// the recipe or --config file says which classes and transforms).
+    #[arg(long, value_name = "N", help_heading = "Augmentation")]
+    augment_copies: Option<usize>,
+    /// Drop the [augment] section of the recipe or --config file.
+    #[arg(long, help_heading = "Augmentation")]
+    no_augment: bool,
+
+    /// Recipe runs: evaluate on this folder instead of the recipe's [evaluate] data.
+    #[arg(long, value_name = "DIR", requires = "recipe", help_heading = "Recipe")]
+    eval_data: Option<PathBuf>,
+    /// Recipe runs: which recordings to evaluate (all, train, val, test).
+    #[arg(
+        long,
+        value_name = "SPLIT",
+        requires = "recipe",
+        help_heading = "Recipe"
+    )]
+    eval_split: Option<EvalSplit>,
+
     /// CPU threads for libtorch and feature computation [default: all].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -170,7 +214,39 @@ fn parse_size(s: &str) -> Result<[usize; 2], String> {
     Ok([n(h)?, n(w)?])
 }
 
+/// A flag value that can also be `off` (`Switch(None)`).
+#[derive(Debug, Clone)]
+pub struct Switch<T>(Option<T>);
+
+fn parse_switch<T: std::str::FromStr>(s: &str) -> Result<Switch<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    if ["off", "none"].contains(&s.trim().to_ascii_lowercase().as_str()) {
+        return Ok(Switch(None));
+    }
+    s.parse::<T>()
+        .map(|v| Switch(Some(v)))
+        .map_err(|e| e.to_string())
+}
+
 impl TrainArgs {
+    /// The recipe's experiment with the flags applied over it.
+    fn recipe_experiment(&self, recipe: &Recipe) -> anyhow::Result<ExperimentConfig> {
+        let mut c = recipe.config.clone();
+        if let Some(dataset) = self.dataset {
+            c.dataset = dataset;
+        }
+        if let Some(task) = self.task {
+            c.task = task;
+        }
+        if let Some(data) = &self.data {
+            c.data_dir = data.clone();
+        }
+        self.apply_flags(c)
+            .with_context(|| format!("recipe {}", recipe.path.display()))
+    }
+
     /// Defaults < config file < flags.
     fn experiment(&self) -> anyhow::Result<ExperimentConfig> {
         let file: Option<serde_json::Value> = match &self.config {
@@ -206,6 +282,11 @@ impl TrainArgs {
         c.dataset = dataset;
         c.task = task;
         c.data_dir = data;
+        self.apply_flags(c)
+    }
+
+    /// The experiment flags over `c`; then derived values and validation.
+    fn apply_flags(&self, mut c: ExperimentConfig) -> anyhow::Result<ExperimentConfig> {
         if let Some(arch) = &self.arch {
             c.model.arch = arch.parse().map_err(|e| anyhow::anyhow!("--arch: {e}"))?;
         }
@@ -240,6 +321,12 @@ impl TrainArgs {
         if self.input_size.is_some() {
             f.input_size = self.input_size;
         }
+        if let Some(Switch(bandpass)) = &self.bandpass {
+            f.bandpass = bandpass.clone();
+        }
+        if let Some(max) = self.max_event_seconds {
+            f.max_event_seconds = (max > 0.0).then_some(max);
+        }
         let o = &mut c.optimizer;
         set(&mut o.kind, self.optimizer);
         set(&mut o.lr, self.lr);
@@ -259,6 +346,20 @@ impl TrainArgs {
         set(&mut t.seed, self.seed);
         set(&mut c.split.val_fraction, self.val_fraction);
         set(&mut c.split.seed, self.split_seed);
+        if let Some(Switch(mixup)) = &self.mixup {
+            c.training.mixup = mixup.clone();
+        }
+        if self.no_augment {
+            c.augment = None;
+        }
+        if let Some(copies) = self.augment_copies {
+            match c.augment.as_mut() {
+                Some(a) => a.copies = copies,
+                None => bail!(
+                    "--augment-copies needs an [augment] section (classes, transforms) in the recipe or --config file"
+                ),
+            }
+        }
         c.command = runtime::command_line();
         c.refresh_derived();
         c.validate()?;
@@ -297,6 +398,11 @@ impl TrainArgs {
             || a.seed.is_some()
             || a.val_fraction.is_some()
             || a.split_seed.is_some()
+            || a.bandpass.is_some()
+            || a.max_event_seconds.is_some()
+            || a.mixup.is_some()
+            || a.augment_copies.is_some()
+            || a.no_augment
     }
 }
 
@@ -310,10 +416,19 @@ fn set<T>(slot: &mut T, value: Option<T>) {
 pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
     runtime::set_threads(args.threads)?;
     let device = runtime::device(args.device)?;
-    let run_dir = match (&args.resume, &args.out) {
-        (Some(dir), _) => dir.clone(),
-        (None, Some(dir)) => dir.clone(),
-        (None, None) => bail!("--out RUN_DIR is required (or --resume RUN_DIR)"),
+    let recipe = match &args.recipe {
+        Some(path) => Some(Recipe::load(path)?),
+        None => None,
+    };
+    let run_dir = match (
+        &args.resume,
+        &args.out,
+        recipe.as_ref().and_then(|r| r.out.as_ref()),
+    ) {
+        (Some(dir), _, _) | (None, Some(dir), _) | (None, None, Some(dir)) => dir.clone(),
+        (None, None, None) => {
+            bail!("--out RUN_DIR is required (or --resume RUN_DIR, or an `out` key in the recipe)")
+        }
     };
     let cache = match (&args.cache_dir, args.no_cache) {
         (_, true) => FeatureCache::disabled(),
@@ -339,6 +454,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         );
     }));
 
+    if let Some(mut recipe) = recipe {
+        recipe.config = args.recipe_experiment(&recipe)?;
+        if let Some(data) = &args.eval_data {
+            recipe.evaluate.data = Some(data.clone());
+        }
+        if args.eval_split.is_some() {
+            recipe.evaluate.split = args.eval_split;
+        }
+        return run_recipe(&recipe, &run_dir, &options);
+    }
     let report = if args.resume.is_some() {
         if args.changes_experiment() {
             bail!(
@@ -360,8 +485,65 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         );
         lungsound_train::train(config, &run_dir, &options)?
     };
+    print_train_report(&report, &run_dir);
+    Ok(Outcome::with_problems(runtime::count_problems(
+        &report.issues,
+    )))
+}
+
+/// Trains and evaluates a recipe.
+fn run_recipe(
+    recipe: &Recipe,
+    run_dir: &std::path::Path,
+    options: &TrainOptions,
+) -> anyhow::Result<Outcome> {
+    let c = &recipe.config;
+    eprintln!(
+        "recipe {}: training {} on {} task {} ({} epochs) on {:?} -> {}, then evaluating on {} ({:?})",
+        recipe.path.display(),
+        c.model.arch,
+        c.dataset,
+        c.task,
+        c.training.epochs,
+        options.device,
+        run_dir.display(),
+        recipe.eval_data().display(),
+        recipe.eval_split()
+    );
+    let report = lungsound_train::run_recipe(recipe, run_dir, options)
+        .with_context(|| format!("recipe {}", recipe.path.display()))?;
+    print_train_report(&report.train, run_dir);
+    for issue in &report.evaluation.issues {
+        eprintln!("{issue}");
+    }
+    let m = &report.evaluation.metrics;
+    println!(
+        "{}: {} units of {} ({:?}): accuracy {:.4}, BioCAS Score {:.4}, ICBHI Score {:.4} (SE {:.4}, SP {:.4})",
+        report.eval_dir.display(),
+        m.n_samples,
+        recipe.eval_data().display(),
+        recipe.eval_split(),
+        m.accuracy,
+        m.biocas.score,
+        m.icbhi.score,
+        m.icbhi.sensitivity,
+        m.icbhi.specificity
+    );
+    Ok(Outcome::with_problems(
+        runtime::count_problems(&report.train.issues)
+            + runtime::count_problems(&report.evaluation.issues),
+    ))
+}
+
+fn print_train_report(report: &lungsound_train::TrainReport, run_dir: &std::path::Path) {
     for issue in &report.issues {
         eprintln!("{issue}");
+    }
+    if report.n_augmented_clips > 0 {
+        eprintln!(
+            "{} training clips, {} of them augmented",
+            report.n_train_clips, report.n_augmented_clips
+        );
     }
     match report.best() {
         Some(b) => println!(
@@ -381,7 +563,4 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         ),
         None => println!("{}: no epoch finished", run_dir.display()),
     }
-    Ok(Outcome::with_problems(runtime::count_problems(
-        &report.issues,
-    )))
 }
