@@ -92,7 +92,7 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
         let steps: Vec<&str> = a.transforms.iter().map(|s| s.augmentation.name()).collect();
         let _ = writeln!(
             md,
-            "- Augmentation (training split only): {} augmented clips from {} ({:?} mode, {} per clip) of classes {}; \
+            "- Augmentation (training split only): {} augmented clips from {} ({} mode, {} per clip) of classes {}; \
              normalisation statistics from the original clips",
             report.n_augmented_clips,
             steps.join(", "),

@@ -513,7 +513,14 @@ fn run_recipe(
     let report = lungsound_train::run_recipe(recipe, run_dir, options)
         .with_context(|| format!("recipe {}", recipe.path.display()))?;
     print_train_report(&report.train, run_dir);
-    for issue in &report.evaluation.issues {
+    // Loading the dataset again for the evaluation repeats its issues; print new ones only.
+    let new_issues: Vec<_> = report
+        .evaluation
+        .issues
+        .iter()
+        .filter(|i| !report.train.issues.contains(i))
+        .collect();
+    for issue in &new_issues {
         eprintln!("{issue}");
     }
     let m = &report.evaluation.metrics;
@@ -529,9 +536,9 @@ fn run_recipe(
         m.icbhi.sensitivity,
         m.icbhi.specificity
     );
+    let new_issues: Vec<_> = new_issues.into_iter().cloned().collect();
     Ok(Outcome::with_problems(
-        runtime::count_problems(&report.train.issues)
-            + runtime::count_problems(&report.evaluation.issues),
+        runtime::count_problems(&report.train.issues) + runtime::count_problems(&new_issues),
     ))
 }
 
@@ -564,3 +571,6 @@ fn print_train_report(report: &lungsound_train::TrainReport, run_dir: &std::path
         None => println!("{}: no epoch finished", run_dir.display()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -224,6 +224,22 @@ pub enum AugmentMode {
     Each,
 }
 
+impl AugmentMode {
+    /// `chain` or `each`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Chain => "chain",
+            Self::Each => "each",
+        }
+    }
+}
+
+impl fmt::Display for AugmentMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Audio augmentation of the **training split** (offline per run): every
 /// training clip whose class is in `classes` gets extra clips computed from
 /// augmented audio, cached like the others. Validation, evaluation and
