@@ -156,8 +156,9 @@ impl Step {
 /// classes, how many copies.
 ///
 /// Used offline by `lungsound augment` (writes `copies_per_clip` augmented
-/// WAVs per training clip) and on the fly by training (one fresh draw per
-/// clip and epoch; `copies_per_clip` is then unused). Either way it must
+/// WAVs per training clip) and by `lungsound-train` (its `augment` section
+/// adds augmented copies of the selected training clips when a run's
+/// training set is built, one seed per clip and copy). Either way it must
 /// only ever touch the **training split**: validation and test clips are
 /// never augmented.
 ///
