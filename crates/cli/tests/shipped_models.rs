@@ -1,0 +1,116 @@
+//! The models shipped in `models/` through the real binary: `predict` on the
+//! sample recordings (README's first command), and `evaluate` reproducing the
+//! validation metrics the model cards report, exactly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn lungsound(args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_lungsound"))
+        .args(args)
+        .current_dir(repo())
+        .env_remove("LUNGSOUND_MODELS")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "lungsound {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn predict_with_the_shipped_models_gives_probabilities_per_model() {
+    let out = lungsound(&[
+        "predict",
+        "--json",
+        "--threads",
+        "1",
+        "samples/40995749_10.5_1_p1_1314.flac",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let predictions = json[0]["predictions"].as_array().unwrap();
+    let tasks: Vec<&str> = predictions
+        .iter()
+        .map(|p| p["task"].as_str().unwrap())
+        .collect();
+    assert_eq!(tasks, ["1-2", "2-2"], "one event and one record model");
+    for p in predictions {
+        let probs: Vec<f64> = p["probabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(probs.len(), p["classes"].as_array().unwrap().len());
+        assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-4);
+    }
+    // The record model was not trained on this (validation-split) recording;
+    // its annotated record label is DAS, which the shipped model gets right.
+    assert_eq!(predictions[1]["label"], "DAS");
+    // The event model's timeline tiles the whole 9.216 s recording.
+    let segments = predictions[0]["segments"].as_array().unwrap();
+    assert_eq!(segments[0]["start_s"].as_f64(), Some(0.0));
+    let end = segments.last().unwrap()["end_s"].as_f64().unwrap();
+    assert!((end - 9.216).abs() < 1e-9, "{end}");
+}
+
+/// The validation Score written in a model card's selected-epoch table.
+fn card_score(model: &str) -> f64 {
+    let card =
+        std::fs::read_to_string(repo().join("models").join(model).join("model_card.md")).unwrap();
+    let row = card
+        .lines()
+        .skip_while(|l| !l.starts_with("| epoch | Score"))
+        .nth(2)
+        .unwrap();
+    row.split('|').nth(2).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn the_shipped_event_model_reproduces_its_validation_score() {
+    let Some(data) = lungsound_testutil::shared_data() else {
+        eprintln!("skipped: ../shared/data is absent");
+        return;
+    };
+    let train2022 = data.join("sprsound/train2022");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eval");
+    lungsound(&[
+        "evaluate",
+        "--model",
+        "models/sprsound-events-1-2",
+        "--data",
+        train2022.to_str().unwrap(),
+        "--split",
+        "val",
+        "--no-cache",
+        "--threads",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let score = metrics["biocas"]["score"].as_f64().unwrap();
+    let card = card_score("sprsound-events-1-2");
+    assert!(
+        (score - card).abs() < 5e-5,
+        "evaluate {score} vs card {card}"
+    );
+    assert_eq!(metrics["n_samples"], 1469);
+    for file in [
+        "predictions.csv",
+        "confusion_matrix.png",
+        "roc.png",
+        "report.md",
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+}
