@@ -12,6 +12,10 @@ folder. The ratio printed is librosa time / best lungsound time. With --check, t
 .npy files the command wrote (found by file stem) are compared to librosa's.
 
 All files are read once before timing, so both sides start from a warm page cache.
+Peak memory (max resident set size, from getrusage) is reported for both sides: for
+librosa the whole Python process (interpreter, numpy, librosa and the loop), for the
+command the largest of its runs, measured by GNU time (/usr/bin/time -f %M) because a
+child's own getrusage figure would include the Python process it was forked from.
 
 Examples (from the repository root):
   .venv-ref/bin/python scripts/bench/mel_vs_librosa.py
@@ -27,6 +31,7 @@ import os
 import pathlib
 import resource
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -91,6 +96,8 @@ def main() -> int:
             np.save(pathlib.Path(save_dir.name) / f"{f.stem}.npy", s)
     librosa_s = time.perf_counter() - t0
     librosa_cpu_s = time.process_time() - c0
+    # ru_maxrss is in KiB on Linux.
+    librosa_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     result = {
         "files": len(files),
@@ -103,11 +110,14 @@ def main() -> int:
         "librosa_saves": bool(save_dir),
         "db": args.db,
         "cpus": os.cpu_count(),
+        "librosa_peak_rss_mib": librosa_rss_mib,
+        "loadavg_start": os.getloadavg(),
     }
     print(f"{len(files)} files, {audio_s / 60:.1f} min of audio, {os.cpu_count()} CPUs")
     print(
         f"librosa {librosa.__version__}: wall {librosa_s:.2f} s ({1000 * librosa_s / len(files):.2f} ms/file), "
-        f"cpu {librosa_cpu_s:.2f} s{', with np.save' if save_dir else ''}; import {import_s:.2f} s not counted"
+        f"cpu {librosa_cpu_s:.2f} s{', with np.save' if save_dir else ''}; import {import_s:.2f} s not counted; "
+        f"peak RSS {librosa_rss_mib:.0f} MiB"
     )
 
     if args.lungsound_cmd:
@@ -115,11 +125,17 @@ def main() -> int:
         out_dir = tempfile.TemporaryDirectory(prefix="mel-bench-lungsound-")
         cmd = [a.replace("{data}", str(data_dir)).replace("{out}", out_dir.name) for a in shlex.split(args.lungsound_cmd)]
         print("command:", shlex.join(cmd))
+        gnu_time = shutil.which("time", path="/usr/bin:/bin")
+        rss_file = pathlib.Path(out_dir.name + ".rss")
+        wrapped = [gnu_time, "-f", "%M", "-o", str(rss_file), *cmd] if gnu_time else cmd
+        cmd_rss_kib = []
         for i in range(args.repeat + 1):
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True)
+            proc = subprocess.run(wrapped, capture_output=True, text=True)
             elapsed = time.perf_counter() - t
+            if gnu_time:
+                cmd_rss_kib.append(int(rss_file.read_text().split()[-1]))
             r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
             if proc.returncode != 0:
@@ -131,14 +147,22 @@ def main() -> int:
                 cpu_times.append(cpu)
         best = min(times)
         best_cpu = min(cpu_times)
+        median = sorted(times)[len(times) // 2]
+        # Largest resident set of any run (GNU time's %M, KiB); without GNU time, the
+        # children's ru_maxrss, an upper bound that includes this Python process.
+        rss_file.unlink(missing_ok=True)
+        cmd_rss_mib = (max(cmd_rss_kib) if cmd_rss_kib else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
         print(
             f"lungsound: wall best {best:.3f} s of {args.repeat} ({', '.join(f'{t:.3f}' for t in times)}), "
-            f"cpu best {best_cpu:.3f} s, after 1 warm-up"
+            f"cpu best {best_cpu:.3f} s, after 1 warm-up; peak RSS {cmd_rss_mib:.0f} MiB"
         )
         last = proc.stdout.strip().splitlines()
         for line in last[-2:]:
             print("  |", line)
-        print(f"ratio librosa / lungsound: wall {librosa_s / best:.1f}x, cpu {librosa_cpu_s / best_cpu:.1f}x")
+        print(
+            f"ratio librosa / lungsound: wall {librosa_s / best:.1f}x (best run; {librosa_s / median:.1f}x median run), "
+            f"cpu {librosa_cpu_s / best_cpu:.1f}x"
+        )
         result.update(
             {
                 "command": shlex.join(cmd),
@@ -146,6 +170,8 @@ def main() -> int:
                 "lungsound_cpu_s": cpu_times,
                 "ratio": librosa_s / best,
                 "cpu_ratio": librosa_cpu_s / best_cpu,
+                "median_ratio": librosa_s / median,
+                "lungsound_peak_rss_mib": cmd_rss_mib,
             }
         )
 
@@ -172,6 +198,7 @@ def main() -> int:
             print(f"check: {checked} files compared, {missing} missing, {what}")
             result.update({"checked": checked, "missing": missing, "max_rel_err": worst_rel, "max_db_err": worst_db})
 
+    result["loadavg_end"] = os.getloadavg()
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
     return 0

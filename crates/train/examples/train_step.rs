@@ -3,12 +3,25 @@
 //! and thread count).
 //!
 //! ```sh
-//! cargo run --release -p lungsound-train --example train_step -- \
-//!     --arch small-cnn --input 64x188 --batch 64 --threads 2 --steps 10
+//! cargo run -p lungsound-train --example train_step -- \
+//!     --arch small-cnn --input 64x126 --batch 64 --threads 2 --steps 10 \
+//!     [--width 0.5] [--mode train|infer|both] [--json]
 //! ```
-//! One step = forward (train mode) + weighted cross-entropy + backward +
-//! AdamW update, exactly as the training loop does. Prints the median and
-//! mean milliseconds per step after 2 warm-up steps.
+//! One training step = forward (train mode) + weighted cross-entropy +
+//! backward + AdamW update, exactly as the training loop does. One inference
+//! batch = forward in eval mode under `no_grad`, as `Predictor` does. Prints
+//! the median and mean milliseconds per step / batch after 2 warm-up
+//! iterations of each; `--json` prints one JSON line with every timing
+//! instead (for `scripts/bench/train_step.sh`). The dev profile is enough:
+//! the work runs in libtorch. Besides wall time it records the CPU time of
+//! every step (all threads of the process, from `/proc/self/task/*/schedstat`),
+//! which on a busy machine says more about the work done than the wall time,
+//! and the time of the optimizer update alone (`opt_ms` in the JSON).
+//!
+//! `--export DIR` first writes the fresh weights (`DIR/weights.safetensors`)
+//! and one eval-mode forward pass (`DIR/io.safetensors`: `input`, `logits`)
+//! so that the PyTorch replica can check it computes the same function
+//! (`train_step_vs_pytorch.py --check-against DIR`).
 
 use std::time::Instant;
 
@@ -25,6 +38,10 @@ struct Args {
     threads: i32,
     steps: usize,
     width: f64,
+    train: bool,
+    infer: bool,
+    json: bool,
+    export: Option<std::path::PathBuf>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -35,9 +52,17 @@ fn parse() -> Result<Args, String> {
         threads: 2,
         steps: 10,
         width: 1.0,
+        train: true,
+        infer: false,
+        json: false,
+        export: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--json" {
+            a.json = true;
+            continue;
+        }
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
         let bad = |e: &dyn std::fmt::Display| format!("{flag} {value}: {e}");
         match flag.as_str() {
@@ -53,10 +78,32 @@ fn parse() -> Result<Args, String> {
             "--threads" => a.threads = value.parse().map_err(|e| bad(&e))?,
             "--steps" => a.steps = value.parse().map_err(|e| bad(&e))?,
             "--width" => a.width = value.parse().map_err(|e| bad(&e))?,
+            "--export" => a.export = Some(value.into()),
+            "--mode" => {
+                (a.train, a.infer) = match value.as_str() {
+                    "train" => (true, false),
+                    "infer" => (false, true),
+                    "both" => (true, true),
+                    _ => return Err(format!("--mode {value}: expected train, infer or both")),
+                }
+            }
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
     Ok(a)
+}
+
+/// CPU time of all threads of this process in seconds, from
+/// `/proc/self/task/*/schedstat` (nanoseconds on the CPU); 0 where unavailable.
+fn cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let ns: u64 = tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
+        .filter_map(|line| line.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    ns as f64 * 1e-9
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -86,31 +133,86 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let labels: Vec<usize> = (0..a.batch as usize).map(|i| i % 7).collect();
     let targets = soft_targets(&labels, 7, 0.0, Device::Cpu);
     let weights = Tensor::ones([7], (Kind::Float, Device::Cpu));
-    let mut times = Vec::new();
-    for step in 0..a.steps + 2 {
-        let t = Instant::now();
-        opt.zero_grad();
-        let loss = weighted_cross_entropy(&net.forward(&x, true), &targets, &weights);
-        loss.backward();
-        opt.step(1e-3);
-        let _ = loss.double_value(&[]);
-        if step >= 2 {
-            times.push(t.elapsed().as_secs_f64() * 1e3);
+    if let Some(dir) = &a.export {
+        std::fs::create_dir_all(dir)?;
+        net.save(&dir.join("weights.safetensors"))?;
+        let logits = tch::no_grad(|| net.forward(&x, false));
+        Tensor::write_safetensors(
+            &[("input", &x), ("logits", &logits)],
+            dir.join("io.safetensors"),
+        )?;
+    }
+    let (mut train_ms, mut train_cpu_ms, mut opt_ms) = (Vec::new(), Vec::new(), Vec::new());
+    if a.train {
+        for step in 0..a.steps + 2 {
+            let (t, c) = (Instant::now(), cpu_seconds());
+            opt.zero_grad();
+            let loss = weighted_cross_entropy(&net.forward(&x, true), &targets, &weights);
+            loss.backward();
+            let t_opt = Instant::now();
+            opt.step(1e-3);
+            let t_opt = t_opt.elapsed().as_secs_f64() * 1e3;
+            let _ = loss.double_value(&[]);
+            if step >= 2 {
+                opt_ms.push(t_opt);
+                train_ms.push(t.elapsed().as_secs_f64() * 1e3);
+                train_cpu_ms.push((cpu_seconds() - c) * 1e3);
+            }
         }
     }
-    times.sort_by(f64::total_cmp);
-    let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
-    println!(
-        "rust/tch {} input {}x{} batch {} threads {} width {}: median {:.1} ms/step, mean {:.1} ms/step ({} params)",
-        a.arch,
-        a.input[0],
-        a.input[1],
-        a.batch,
-        a.threads,
-        a.width,
-        times.get(times.len() / 2).copied().unwrap_or(0.0),
-        mean,
-        net.parameter_count()
+    let (mut infer_ms, mut infer_cpu_ms) = (Vec::new(), Vec::new());
+    if a.infer {
+        for step in 0..a.steps + 2 {
+            let (t, c) = (Instant::now(), cpu_seconds());
+            let logits = tch::no_grad(|| net.forward(&x, false));
+            let _ = logits.double_value(&[0, 0]);
+            if step >= 2 {
+                infer_ms.push(t.elapsed().as_secs_f64() * 1e3);
+                infer_cpu_ms.push((cpu_seconds() - c) * 1e3);
+            }
+        }
+    }
+    let what = format!(
+        "{} input {}x{} batch {} threads {} width {}",
+        a.arch, a.input[0], a.input[1], a.batch, a.threads, a.width
     );
+    if a.json {
+        let list = |v: &[f64]| {
+            v.iter()
+                .map(|t| format!("{t:.3}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        println!(
+            "{{\"impl\":\"lungsound\",\"what\":\"{what}\",\"params\":{},\"threads\":{},\"train_ms\":[{}],\"infer_ms\":[{}],\"train_cpu_ms\":[{}],\"infer_cpu_ms\":[{}],\"opt_ms\":[{}]}}",
+            net.parameter_count(),
+            tch::get_num_threads(),
+            list(&train_ms),
+            list(&infer_ms),
+            list(&train_cpu_ms),
+            list(&infer_cpu_ms),
+            list(&opt_ms)
+        );
+        return Ok(());
+    }
+    println!("rust/tch {what}: {} params", net.parameter_count());
+    for (name, times, cpu) in [
+        ("train step", &mut train_ms, &mut train_cpu_ms),
+        ("inference batch", &mut infer_ms, &mut infer_cpu_ms),
+    ] {
+        if times.is_empty() {
+            continue;
+        }
+        times.sort_by(f64::total_cmp);
+        cpu.sort_by(f64::total_cmp);
+        let mean = times.iter().sum::<f64>() / times.len() as f64;
+        println!(
+            "  {name}: median {:.1} ms, mean {:.1} ms, median CPU {:.1} ms ({} timed)",
+            times[times.len() / 2],
+            mean,
+            cpu[cpu.len() / 2],
+            times.len()
+        );
+    }
     Ok(())
 }
