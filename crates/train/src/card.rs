@@ -110,6 +110,13 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
             m.alpha, m.mode, m.probability
         );
     }
+    if let Some(m) = &c.training.spec_augment {
+        let _ = writeln!(
+            md,
+            "- SpecAugment: {} frequency mask(s) of up to {} rows, {} time mask(s) of up to {} columns, probability {}",
+            m.freq_masks, m.freq_width, m.time_masks, m.time_width, m.probability
+        );
+    }
     let _ = writeln!(md, "\n## Model and training\n");
     let _ = writeln!(
         md,

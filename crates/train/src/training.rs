@@ -12,9 +12,12 @@
 //!
 //! Training-only augmentation comes from the config (so `resume` and a
 //! reproduced run apply it too): `augment` adds augmented clips to the
-//! training set when it is built, `training.mixup` mixes every batch
-//! ([`MixUp`](crate::data::mixup::MixUp)); the [`TrainOptions::augmentations`]
-//! hooks run in addition (sample transforms, then MixUp, then the batch hooks).
+//! training set when it is built, `training.spec_augment` masks bands and
+//! spans of every training spectrogram
+//! ([`SpecAugment`](crate::data::spec_augment::SpecAugment)),
+//! `training.mixup` mixes every batch ([`MixUp`](crate::data::mixup::MixUp));
+//! the [`TrainOptions::augmentations`] hooks run in addition (sample
+//! transforms, then SpecAugment, then MixUp, then the batch hooks).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -35,6 +38,7 @@ use crate::data::augment::AugmentPlan;
 use crate::data::batch::BatchTransform;
 use crate::data::batch::{Augmentations, InputPipeline, soft_targets, weighted_cross_entropy};
 use crate::data::mixup::MixUp;
+use crate::data::spec_augment::SpecAugment;
 use crate::data::{
     FeatureCache, FeatureSet, build_augmented_feature_set, build_feature_set, require_clips,
 };
@@ -277,6 +281,9 @@ fn run(
     let mut ema = Ema::new(config.training.ema_decay, state.ema_updates);
 
     let mut batch_transforms: Vec<std::sync::Arc<dyn BatchTransform>> = Vec::new();
+    if let Some(masking) = &config.training.spec_augment {
+        batch_transforms.push(std::sync::Arc::new(SpecAugment::new(masking)?));
+    }
     if let Some(mixup) = &config.training.mixup {
         batch_transforms.push(std::sync::Arc::new(MixUp::new(
             mixup,

@@ -20,7 +20,7 @@ use anyhow::{Context, bail};
 use lungsound_datasets::{DatasetKind, PadMode, Task};
 use lungsound_features::FeatureKind;
 use lungsound_train::config::{
-    BandpassSettings, ClassWeights, MixupSettings, OptimizerKind, ScheduleKind,
+    BandpassSettings, ClassWeights, MixupSettings, OptimizerKind, ScheduleKind, SpecAugmentSettings,
 };
 use lungsound_train::{
     EvalSplit, ExperimentConfig, FeatureCache, Recipe, TrainOptions, default_cache_dir,
@@ -171,6 +171,11 @@ pub struct TrainArgs {
     /// (e.g. 0.2:hard-pair), or `off` [default: off].
     #[arg(long, value_name = "ALPHA[:MODE]", value_parser = parse_switch::<MixupSettings>, help_heading = "Augmentation")]
     mixup: Option<Switch<MixupSettings>>,
+    /// SpecAugment masking of training spectrograms:
+    /// FREQ_MASKS:FREQ_WIDTH:TIME_MASKS:TIME_WIDTH (widths in input rows /
+    /// columns, e.g. 2:8:2:16), or `off` [default: off].
+    #[arg(long, value_name = "F:FW:T:TW", value_parser = parse_switch::<SpecAugmentSettings>, help_heading = "Augmentation")]
+    spec_augment: Option<Switch<SpecAugmentSettings>>,
     /// Augmented copies per selected training clip (the [augment] section of
     /// the recipe or --config file says which classes and transforms).
     #[arg(long, value_name = "N", help_heading = "Augmentation")]
@@ -349,6 +354,9 @@ impl TrainArgs {
         if let Some(Switch(mixup)) = &self.mixup {
             c.training.mixup = mixup.clone();
         }
+        if let Some(Switch(masking)) = &self.spec_augment {
+            c.training.spec_augment = masking.clone();
+        }
         if self.no_augment {
             c.augment = None;
         }
@@ -401,6 +409,7 @@ impl TrainArgs {
             || a.bandpass.is_some()
             || a.max_event_seconds.is_some()
             || a.mixup.is_some()
+            || a.spec_augment.is_some()
             || a.augment_copies.is_some()
             || a.no_augment
     }

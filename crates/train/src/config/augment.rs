@@ -210,6 +210,88 @@ impl FromStr for MixupSettings {
     }
 }
 
+/// SpecAugment-style masking of the training batches (Park et al., 2019),
+/// after standardisation and resizing, so a masked band or span holds the
+/// training mean (0). Every spectrogram of a batch, with probability
+/// `probability`, gets `freq_masks` bands of `0..=freq_width` rows and
+/// `time_masks` spans of `0..=time_width` columns set to 0, each width and
+/// position drawn uniformly from the epoch's seeded RNG. Validation never
+/// sees it.
+///
+/// TOML: `spec_augment = { freq_masks = 2, freq_width = 8, time_masks = 2, time_width = 16 }`
+/// in `[training]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecAugmentSettings {
+    /// Frequency bands masked per spectrogram.
+    pub freq_masks: usize,
+    /// Largest band, in rows of the network input (>= 1 when `freq_masks` > 0).
+    pub freq_width: usize,
+    /// Time spans masked per spectrogram.
+    pub time_masks: usize,
+    /// Longest span, in columns of the network input (>= 1 when `time_masks` > 0).
+    pub time_width: usize,
+    /// Chance that a spectrogram is masked at all, in [0, 1]. Default 1.
+    #[serde(default = "one_f64")]
+    pub probability: f64,
+}
+
+impl SpecAugmentSettings {
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<()> {
+        if self.freq_masks == 0 && self.time_masks == 0 {
+            return Err(invalid(
+                "spec_augment masks nothing: freq_masks and time_masks are both 0",
+            ));
+        }
+        if self.freq_masks > 0 && self.freq_width == 0 {
+            return Err(invalid("spec_augment.freq_width must be >= 1, got 0"));
+        }
+        if self.time_masks > 0 && self.time_width == 0 {
+            return Err(invalid("spec_augment.time_width must be >= 1, got 0"));
+        }
+        if !(0.0..=1.0).contains(&self.probability) {
+            return Err(invalid(format!(
+                "spec_augment.probability must be in [0, 1], got {}",
+                self.probability
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for SpecAugmentSettings {
+    type Err = Error;
+
+    /// `FREQ_MASKS:FREQ_WIDTH:TIME_MASKS:TIME_WIDTH`, e.g. `2:8:2:16`
+    /// (probability 1).
+    fn from_str(s: &str) -> Result<Self> {
+        let parts: Vec<usize> = s
+            .split(':')
+            .map(|p| p.trim().parse::<usize>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| {
+                invalid(format!(
+                    "SpecAugment {s:?}: expected FREQ_MASKS:FREQ_WIDTH:TIME_MASKS:TIME_WIDTH, e.g. 2:8:2:16"
+                ))
+            })?;
+        let [freq_masks, freq_width, time_masks, time_width] = parts[..] else {
+            return Err(invalid(format!(
+                "SpecAugment {s:?}: expected 4 numbers FREQ_MASKS:FREQ_WIDTH:TIME_MASKS:TIME_WIDTH, e.g. 2:8:2:16"
+            )));
+        };
+        let settings = Self {
+            freq_masks,
+            freq_width,
+            time_masks,
+            time_width,
+            probability: 1.0,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
 /// How the augmented copies of a clip are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

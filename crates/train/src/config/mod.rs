@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-pub use augment::{AugmentMode, AugmentSettings, BandpassSettings, MixupMode, MixupSettings};
+pub use augment::{
+    AugmentMode, AugmentSettings, BandpassSettings, MixupMode, MixupSettings, SpecAugmentSettings,
+};
 pub use settings::{
     ClassWeights, FeatureSettings, Normalization, OptimizerConfig, OptimizerKind, ScheduleConfig,
     ScheduleKind, SplitSettings, TrainingSettings,
@@ -349,6 +351,7 @@ mod tests {
         strip(&mut v["features"], "bandpass");
         strip(&mut v["features"], "max_event_seconds");
         strip(&mut v["training"], "mixup");
+        strip(&mut v["training"], "spec_augment");
         let back: ExperimentConfig = serde_json::from_value(v).unwrap();
         assert_eq!(back, c);
     }
@@ -370,6 +373,10 @@ mod tests {
                 "features.bandpass.low",
             ),
             ("[model]\nwidth = 2\n", "model.width"),
+            (
+                "[training.spec_augment]\nfreq_masks = 2\nfreq_width = 8\ntime_masks = 1\ntime_widht = 4\n",
+                "training.spec_augment.time_widht",
+            ),
             ("[split]\nval_fraktion = 0.1\n", "split.val_fraktion"),
         ] {
             std::fs::write(&path, text).unwrap();
@@ -389,6 +396,39 @@ mod tests {
         std::fs::write(dir.path().join(CONFIG_FILE), v.to_string()).unwrap();
         let err = ExperimentConfig::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("betas"), "{err}");
+    }
+
+    #[test]
+    fn spec_augment_in_a_config_file_is_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = ExperimentConfig::new(DatasetKind::SprSound, Task::EventMulti, "data");
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[training]\nspec_augment = { freq_masks = 2, freq_width = 8, time_masks = 2, time_width = 12 }\n",
+        )
+        .unwrap();
+        let c = base.merge_file(&path).unwrap();
+        let s = c.training.spec_augment.clone().unwrap();
+        assert_eq!(
+            (s.freq_masks, s.freq_width, s.time_masks, s.time_width),
+            (2, 8, 2, 12)
+        );
+        assert_eq!(s.probability, 1.0);
+        let back: ExperimentConfig =
+            serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+        std::fs::write(
+            &path,
+            "[training]\nspec_augment = { freq_masks = 2, freq_width = 0, time_masks = 0, time_width = 0 }\n",
+        )
+        .unwrap();
+        let err = base
+            .merge_file(&path)
+            .and_then(|c| c.validate().map(|()| c))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("freq_width"), "{err}");
     }
 
     #[test]

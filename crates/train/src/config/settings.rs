@@ -8,7 +8,7 @@ use lungsound_datasets::{DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION, Level, PadMod
 use lungsound_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 use serde::{Deserialize, Serialize};
 
-use super::augment::{BandpassSettings, MixupSettings};
+use super::augment::{BandpassSettings, MixupSettings, SpecAugmentSettings};
 use crate::error::{Error, Result};
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -456,6 +456,8 @@ pub struct TrainingSettings {
     pub freeze_until: Option<String>,
     /// MixUp of the training batches. Default none.
     pub mixup: Option<MixupSettings>,
+    /// SpecAugment masking of the training batches. Default none.
+    pub spec_augment: Option<SpecAugmentSettings>,
 }
 
 impl Default for TrainingSettings {
@@ -471,6 +473,7 @@ impl Default for TrainingSettings {
             pretrained: None,
             freeze_until: None,
             mixup: None,
+            spec_augment: None,
         }
     }
 }
@@ -498,6 +501,9 @@ impl TrainingSettings {
         }
         if let Some(mixup) = &self.mixup {
             mixup.validate()?;
+        }
+        if let Some(masking) = &self.spec_augment {
+            masking.validate()?;
         }
         Ok(())
     }

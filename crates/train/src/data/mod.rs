@@ -24,6 +24,7 @@ mod cache;
 pub mod clips;
 pub mod f16;
 pub mod mixup;
+pub mod spec_augment;
 
 use std::path::Path;
 
