@@ -218,6 +218,38 @@ fn gain_scales_rms_exactly() {
     }
 }
 
+/// `db = true` spectrograms are relative to their own maximum (librosa's
+/// `ref=np.max`), so a gain leaves them unchanged: with such features a gain
+/// "augmentation" only duplicates clips (see the ablation in BENCHMARKS.md).
+#[test]
+fn gain_does_not_change_a_max_referenced_db_spectrogram() {
+    let x: Vec<f32> = sine(300.0, 16000, SR)
+        .iter()
+        .zip(sine(1234.5, 16000, SR))
+        .enumerate()
+        .map(|(i, (a, b))| a * (1.0 + (i as f32 / 900.0).sin()) * 0.5 + 0.2 * b)
+        .collect();
+    let config = lungsound_features::FeatureConfig {
+        n_fft: 512,
+        hop_length: 128,
+        n_mels: 64,
+        db: true,
+        top_db: Some(80.0),
+        ..Default::default()
+    };
+    let extractor = lungsound_features::FeatureExtractor::new(&config, SR).unwrap();
+    let plain = extractor.compute(&x);
+    for db in [-12.0, -6.0, 6.0] {
+        let louder = extractor.compute(&augment::gain(&x, db));
+        let worst = plain
+            .iter()
+            .zip(louder.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-3, "{db} dB gain moved a bin by {worst} dB");
+    }
+}
+
 #[test]
 fn roll_and_shift_are_exact() {
     let x: Vec<f32> = (0..10).map(|i| i as f32).collect();

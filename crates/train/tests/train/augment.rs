@@ -145,7 +145,8 @@ fn augmentation_adds_exactly_the_selected_copies_to_the_training_split_only() {
 }
 
 #[test]
-fn a_run_with_augmentation_and_mixup_trains_validates_on_originals_and_resumes_identically() {
+fn a_run_with_augmentation_spec_augment_and_mixup_trains_validates_on_originals_and_resumes_identically()
+ {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     synthetic_sprsound(&data, 5);
@@ -156,6 +157,7 @@ fn a_run_with_augmentation_and_mixup_trains_validates_on_originals_and_resumes_i
         mode: MixupMode::HardPair,
         probability: 1.0,
     });
+    config.training.spec_augment = Some("2:4:1:6".parse().unwrap());
     let dataset = load_data(&config.data_dir, config.dataset).unwrap();
     let split = run_split(&dataset, &config).unwrap();
     let cache = FeatureCache::disabled();
@@ -184,8 +186,13 @@ fn a_run_with_augmentation_and_mixup_trains_validates_on_originals_and_resumes_i
     let saved = ExperimentConfig::load(&straight).unwrap();
     assert_eq!(saved.augment, config.augment);
     assert_eq!(saved.training.mixup, config.training.mixup);
+    assert_eq!(saved.training.spec_augment, config.training.spec_augment);
     let card = std::fs::read_to_string(straight.join("model_card.md")).unwrap();
     assert!(card.contains("MixUp: alpha 0.4, hard-pair"), "{card}");
+    assert!(
+        card.contains("SpecAugment: 2 frequency mask(s) of up to 4 rows"),
+        "{card}"
+    );
 
     let killed = dir.path().join("killed");
     let mut first = options.clone();

@@ -45,6 +45,8 @@ fn flags_override_the_recipe() {
         "100-1500:4",
         "--augment-copies",
         "2",
+        "--spec-augment",
+        "2:8:1:12",
         "--data",
         "elsewhere",
     ]);
@@ -57,14 +59,32 @@ fn flags_override_the_recipe() {
     assert_eq!((m.alpha, m.mode), (0.5, MixupMode::Soft));
     assert_eq!(c.features.bandpass.as_ref().map(|b| b.order), Some(4));
     assert_eq!(c.augment.as_ref().map(|a| a.copies), Some(2));
+    let s = c.training.spec_augment.as_ref().unwrap();
+    assert_eq!(
+        (s.freq_masks, s.freq_width, s.time_masks, s.time_width),
+        (2, 8, 1, 12)
+    );
     assert_eq!(c.data_dir, Path::new("elsewhere"));
     // Everything not given stays as the recipe says.
     assert_eq!(c.training.batch_size, r.config.training.batch_size);
     assert_eq!(c.optimizer, r.config.optimizer);
 
-    let off = args(&["--recipe", &path, "--mixup", "off", "--no-augment"]);
+    let off = args(&[
+        "--recipe",
+        &path,
+        "--mixup",
+        "off",
+        "--no-augment",
+        "--spec-augment",
+        "off",
+    ]);
     let c = off.recipe_experiment(&r).unwrap();
     assert!(c.training.mixup.is_none() && c.augment.is_none());
+    assert!(c.training.spec_augment.is_none());
+    assert!(
+        Cli::try_parse_from(["train", "--recipe", &path, "--spec-augment", "2:8"]).is_err(),
+        "SpecAugment needs four numbers"
+    );
 }
 
 #[test]
