@@ -236,7 +236,19 @@ pub(crate) fn write_evaluation_report(
         split: options.split.describe().to_string(),
         n_samples: metrics.n_samples,
         command: options.command.clone(),
-        extra: vec![("trained with".to_string(), config.command.clone())],
+        extra: {
+            let mut extra = vec![("trained with".to_string(), config.command.clone())];
+            if let Some(gate) = &options.gate {
+                extra.push((
+                    "gated by".to_string(),
+                    format!(
+                        "{}: its probability of Normal replaces the model's; the model splits the rest over its abnormal classes",
+                        gate.display()
+                    ),
+                ));
+            }
+            extra
+        },
     };
     Ok(lungsound_report::write_evaluation_report(
         metrics, &context, out_dir,

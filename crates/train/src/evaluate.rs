@@ -177,6 +177,11 @@ pub struct EvaluateOptions {
     /// coarsening of it ([`Task::class_map_to`], e.g. a 1-2 model on 1-1),
     /// with the fine classes' probabilities summed. `None`: the model's task.
     pub task: Option<Task>,
+    /// A Normal-vs-abnormal run (e.g. task 1-1) that decides each unit's
+    /// probability of Normal, while the evaluated model splits the rest over
+    /// its abnormal classes (two-stage scoring; see `gate.rs`). `None`: the
+    /// model alone.
+    pub gate: Option<PathBuf>,
 }
 
 impl EvaluateOptions {
@@ -189,6 +194,7 @@ impl EvaluateOptions {
             batch_size: 64,
             command: String::new(),
             task: None,
+            gate: None,
         }
     }
 }
@@ -258,6 +264,12 @@ pub fn evaluate_run(
         &set,
         &clip_probabilities(&net, &pipeline, &set, options.batch_size),
     );
+    let probs = match &options.gate {
+        Some(gate_dir) => {
+            crate::gate::apply_gate(gate_dir, &config, &recordings, &set, &probs, options)?
+        }
+        None => probs,
+    };
     let probs = fold_probabilities(&probs, &class_map, task.n_classes());
     let labels: Vec<usize> = set.units.iter().map(|u| u.label).collect();
     let names = class_names(task);

@@ -35,6 +35,7 @@ pub mod data;
 mod error;
 mod evaluate;
 mod fsutil;
+mod gate;
 mod inference;
 mod network;
 mod optim;

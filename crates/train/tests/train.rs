@@ -440,3 +440,69 @@ fn a_fine_model_is_scored_on_the_coarser_task_by_summing_probabilities() {
         "{err}"
     );
 }
+
+#[test]
+fn a_binary_gate_decides_normal_and_the_fine_model_the_abnormal_class() {
+    let f = trained(); // the 1-1 run: the gate
+    let dir = tempfile::tempdir().unwrap();
+    let fine_run = dir.path().join("fine-run");
+    {
+        let _rng = torch_rng();
+        train(
+            tiny_config(&f.data, Task::EventMulti, 1),
+            &fine_run,
+            &cpu_options(),
+        )
+        .unwrap();
+    }
+    let rows = |d: &Path| -> Vec<Vec<String>> {
+        std::fs::read_to_string(d.join("predictions.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let numbers =
+        |row: &[String]| -> Vec<f64> { row[3..].iter().map(|v| v.parse().unwrap()).collect() };
+    let options = EvaluateOptions::new(Device::Cpu);
+    let (gate_dir, fine_dir, gated_dir) = (
+        dir.path().join("gate"),
+        dir.path().join("fine"),
+        dir.path().join("gated"),
+    );
+    evaluate_run(&f.run, &f.data, &gate_dir, &options).unwrap();
+    evaluate_run(&fine_run, &f.data, &fine_dir, &options).unwrap();
+    let mut gated_options = options.clone();
+    gated_options.gate = Some(f.run.clone());
+    let report = evaluate_run(&fine_run, &f.data, &gated_dir, &gated_options).unwrap();
+    assert_eq!(report.task, Task::EventMulti);
+    let (gate, fine, gated) = (rows(&gate_dir), rows(&fine_dir), rows(&gated_dir));
+    assert_eq!(gated.len(), fine.len());
+    assert_eq!(gated.len(), gate.len());
+    for ((g, p), q) in gate.iter().zip(&fine).zip(&gated) {
+        assert_eq!(g[..2], q[..2], "same units in the same order");
+        let (g, p, q) = (numbers(g), numbers(p), numbers(q));
+        assert!((q.iter().sum::<f64>() - 1.0).abs() < 1e-5, "{q:?}");
+        assert!(
+            (q[0] - g[0]).abs() < 1e-6,
+            "Normal from the gate: {q:?} vs {g:?}"
+        );
+        let abnormal: f64 = p[1..].iter().sum();
+        for c in 1..p.len() {
+            let expected = (1.0 - g[0]) * p[c] / abnormal;
+            assert!((q[c] - expected).abs() < 1e-5, "{q:?} {p:?} {g:?}");
+        }
+    }
+    let report_md = std::fs::read_to_string(gated_dir.join("report.md")).unwrap();
+    assert!(report_md.contains("gated by"), "{report_md}");
+
+    // Only a two-class Normal-vs-abnormal run of a coarser task can gate.
+    let mut wrong = options.clone();
+    wrong.gate = Some(fine_run.clone());
+    let err = evaluate_run(&fine_run, &f.data, &dir.path().join("x"), &wrong).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot gate a task 1-2 model"),
+        "{err}"
+    );
+}

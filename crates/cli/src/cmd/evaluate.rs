@@ -34,6 +34,11 @@ pub struct EvaluateArgs {
     /// model on 1-1 [default: the model's own task].
     #[arg(long, value_name = "TASK")]
     task: Option<lungsound_datasets::Task>,
+    /// Two-stage scoring: a Normal-vs-abnormal run (e.g. a 1-1 model for a
+    /// 1-2 model) gives each unit's probability of Normal; the model splits
+    /// the rest over its abnormal classes.
+    #[arg(long, value_name = "RUN_DIR")]
+    gate: Option<PathBuf>,
     /// Clips per forward pass.
     #[arg(long, default_value_t = 64, value_name = "N")]
     batch_size: usize,
@@ -57,6 +62,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
     let mut options = EvaluateOptions::new(runtime::device(args.device)?);
     options.split = args.split;
     options.task = args.task;
+    options.gate = args.gate.clone();
     options.batch_size = args.batch_size.max(1);
     options.command = runtime::command_line();
     options.cache = match (&args.cache_dir, args.no_cache) {
