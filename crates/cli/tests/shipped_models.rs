@@ -40,7 +40,11 @@ fn predict_with_the_shipped_models_gives_probabilities_per_model() {
         .iter()
         .map(|p| p["task"].as_str().unwrap())
         .collect();
-    assert_eq!(tasks, ["1-2", "2-2"], "one event and one record model");
+    assert_eq!(
+        tasks,
+        ["1-1", "1-2", "2-2"],
+        "two event models and one record model"
+    );
     for p in predictions {
         let probs: Vec<f64> = p["probabilities"]
             .as_array()
@@ -53,12 +57,14 @@ fn predict_with_the_shipped_models_gives_probabilities_per_model() {
     }
     // The record model was not trained on this (validation-split) recording;
     // its annotated record label is DAS, which the shipped model gets right.
-    assert_eq!(predictions[1]["label"], "DAS");
-    // The event model's timeline tiles the whole 9.216 s recording.
-    let segments = predictions[0]["segments"].as_array().unwrap();
-    assert_eq!(segments[0]["start_s"].as_f64(), Some(0.0));
-    let end = segments.last().unwrap()["end_s"].as_f64().unwrap();
-    assert!((end - 9.216).abs() < 1e-9, "{end}");
+    assert_eq!(predictions[2]["label"], "DAS");
+    // Each event model's timeline tiles the whole 9.216 s recording.
+    for p in &predictions[..2] {
+        let segments = p["segments"].as_array().unwrap();
+        assert_eq!(segments[0]["start_s"].as_f64(), Some(0.0));
+        let end = segments.last().unwrap()["end_s"].as_f64().unwrap();
+        assert!((end - 9.216).abs() < 1e-9, "{end}");
+    }
 }
 
 /// The validation Score written in a model card's selected-epoch table.
@@ -113,4 +119,79 @@ fn the_shipped_event_model_reproduces_its_validation_score() {
     ] {
         assert!(out.join(file).is_file(), "{file}");
     }
+}
+
+/// The validation Score of the gated 1-2 evaluation in the 1-2 model card.
+fn card_gated_score() -> f64 {
+    let card =
+        std::fs::read_to_string(repo().join("models/sprsound-events-1-2/model_card.md")).unwrap();
+    let row = card
+        .lines()
+        .find(|l| l.starts_with("| 1-2 gated by"))
+        .expect("the card has a gated row");
+    row.split('|').nth(3).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn the_shipped_1_1_model_and_the_gated_1_2_evaluation_reproduce_their_cards() {
+    let Some(data) = lungsound_testutil::shared_data() else {
+        eprintln!("skipped: ../shared/data is absent");
+        return;
+    };
+    let train2022 = data.join("sprsound/train2022");
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let evaluate = |extra: &[&str], out: &Path| -> serde_json::Value {
+        let mut args = vec![
+            "evaluate",
+            "--data",
+            train2022.to_str().unwrap(),
+            "--split",
+            "val",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--threads",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        lungsound(&args);
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap()
+    };
+    let binary = evaluate(
+        &["--model", "models/sprsound-events-1-1"],
+        &dir.path().join("1-1"),
+    );
+    let score = binary["biocas"]["score"].as_f64().unwrap();
+    let card = card_score("sprsound-events-1-1");
+    assert!(
+        (score - card).abs() < 5e-5,
+        "1-1: evaluate {score} vs card {card}"
+    );
+
+    let gated = evaluate(
+        &[
+            "--model",
+            "models/sprsound-events-1-2",
+            "--gate",
+            "models/sprsound-events-1-1",
+        ],
+        &dir.path().join("gated"),
+    );
+    assert_eq!(gated["n_samples"], 1469);
+    let score = gated["biocas"]["score"].as_f64().unwrap();
+    let card = card_gated_score();
+    assert!(
+        (score - card).abs() < 5e-5,
+        "gated 1-2: evaluate {score} vs card {card}"
+    );
+    // Every event the gate calls Normal stays Normal after gating (its
+    // probability of Normal is then >= 0.5 >= any abnormal share), so the
+    // gated SP is at least the 1-1 model's.
+    let (sp_gated, sp_binary) = (
+        gated["biocas"]["specificity"].as_f64().unwrap(),
+        binary["biocas"]["specificity"].as_f64().unwrap(),
+    );
+    assert!(sp_gated >= sp_binary, "{sp_gated} vs {sp_binary}");
 }

@@ -7,8 +7,11 @@
 //! probabilities, the combined row is `Normal: g` and, for every abnormal
 //! class `c`, `(1 − g) · p_c / Σ_abnormal p` (uniform over the abnormal
 //! classes when the scored model gives them no mass). Rows still sum to 1,
-//! so every metric (argmax, ROC) reads them as usual. Nothing is fitted: the
-//! combination has no parameter to tune on the validation data.
+//! so every metric (argmax, ROC) reads them as usual. The prediction is the
+//! row's argmax: a unit the gate calls Normal (`g ≥ 0.5`) stays Normal, and
+//! one it calls abnormal becomes Normal only when no abnormal class gets
+//! more than `g`. Nothing is fitted: the combination has no parameter to
+//! tune on the validation data.
 
 use std::collections::HashMap;
 use std::path::Path;
