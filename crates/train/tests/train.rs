@@ -444,17 +444,17 @@ fn a_fine_model_is_scored_on_the_coarser_task_by_summing_probabilities() {
 #[test]
 fn a_binary_gate_decides_normal_and_the_fine_model_the_abnormal_class() {
     let f = trained(); // the 1-1 run: the gate
+    // Held throughout: training and loading networks both draw from
+    // libtorch's global generator.
+    let _rng = torch_rng();
     let dir = tempfile::tempdir().unwrap();
     let fine_run = dir.path().join("fine-run");
-    {
-        let _rng = torch_rng();
-        train(
-            tiny_config(&f.data, Task::EventMulti, 1),
-            &fine_run,
-            &cpu_options(),
-        )
-        .unwrap();
-    }
+    train(
+        tiny_config(&f.data, Task::EventMulti, 1),
+        &fine_run,
+        &cpu_options(),
+    )
+    .unwrap();
     let rows = |d: &Path| -> Vec<Vec<String>> {
         std::fs::read_to_string(d.join("predictions.csv"))
             .unwrap()
