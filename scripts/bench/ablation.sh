@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Augmentation and MixUp ablation for the default model (issue 5, "Evidence").
+# Augmentation, MixUp and SpecAugment ablation for the default model (issue 5, "Evidence").
 #
 #   scripts/bench/ablation.sh                  # every variant x seed, 2 at a time, 1 thread each
 #   ONLY="none mixup" SEEDS="42" scripts/bench/ablation.sh
@@ -33,6 +33,9 @@ BASE=recipes/sprsound-default.toml
 ABNORMAL='["Rhonchi", "Wheeze", "Stridor", "Coarse Crackle", "Fine Crackle", "Wheeze+Crackle"]'
 ALL_VARIANTS="none mixup spec_augment pitch_shift time_stretch time_shift gain noise"
 VARIANTS=${ONLY:-$ALL_VARIANTS}
+for name in $VARIANTS; do
+    [[ " $ALL_VARIANTS " == *" $name "* ]] || { echo "ablation: unknown variant $name (known: $ALL_VARIANTS)" >&2; exit 2; }
+done
 
 # The [[augment.transforms]] step of a one-transform variant (empty: none).
 transform_of() {
@@ -52,6 +55,7 @@ snr_db = [20.0, 40.0]' ;;
 }
 
 run_variant() {
+    set -euo pipefail
     local name=$1 seed=$2 dir="$OUT/seed$2/$1" recipe="$OUT/seed$2/$1.toml" extra=()
     mkdir -p "$OUT/seed$seed"
     if [[ -f "$dir/eval-1-1/metrics.json" ]]; then
@@ -68,16 +72,16 @@ run_variant() {
     [[ $name == mixup ]] && extra+=(--mixup 0.2:soft)
     [[ $name == spec_augment ]] && extra+=(--spec-augment 2:8:2:12)
     if [[ -f "$dir/checkpoint.safetensors" && ! -f "$dir/eval/metrics.json" ]]; then
-        "$LUNGSOUND" train --resume "$dir" --threads "$THREADS" --device cpu --quiet
+        "$LUNGSOUND" train --resume "$dir" --cache-dir "$OUT/.cache" --threads "$THREADS" --device cpu --quiet
         "$LUNGSOUND" evaluate --model "$dir" --data ../shared/data/sprsound/train2022 \
-            --split val --out "$dir/eval" --threads "$THREADS" --device cpu
+            --split val --out "$dir/eval" --cache-dir "$OUT/.cache" --threads "$THREADS" --device cpu
     elif [[ ! -f "$dir/eval/metrics.json" ]]; then
         rm -rf "$dir"
         "$LUNGSOUND" train --recipe "$recipe" --out "$dir" --epochs "$EPOCHS" --seed "$seed" \
             --cache-dir "$OUT/.cache" --threads "$THREADS" --device cpu --quiet "${extra[@]}"
     fi
     "$LUNGSOUND" evaluate --model "$dir" --data ../shared/data/sprsound/train2022 --split val \
-        --task 1-1 --out "$dir/eval-1-1" --threads "$THREADS" --device cpu
+        --task 1-1 --out "$dir/eval-1-1" --cache-dir "$OUT/.cache" --threads "$THREADS" --device cpu
 }
 
 report() {
@@ -136,6 +140,15 @@ for seed in $SEEDS; do
     for name in $VARIANTS; do
         echo "$name $seed"
     done
-done | xargs -P "$JOBS" -L 1 bash -c 'mkdir -p "$OUT/seed$2" && run_variant "$1" "$2" > "$OUT/seed$2/$1.log" 2>&1 \
-    && echo "ablation: $1 seed $2 done" >&2 || echo "ablation: $1 seed $2 FAILED (see $OUT/seed$2/$1.log)" >&2' _
+done | xargs -P "$JOBS" -L 1 bash -c 'mkdir -p "$OUT/seed$2"
+    if run_variant "$1" "$2" >> "$OUT/seed$2/$1.log" 2>&1; then
+        echo "ablation: $1 seed $2 done" >&2
+    else
+        echo "ablation: $1 seed $2 FAILED (see $OUT/seed$2/$1.log)" >&2
+        exit 1
+    fi' _ && status=0 || status=$?
 report
+if [[ $status -ne 0 ]]; then
+    echo "ablation: some runs failed (xargs status $status); the table shows only the finished ones" >&2
+    exit 1
+fi

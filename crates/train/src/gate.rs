@@ -21,7 +21,9 @@ use lungsound_datasets::Recording;
 use crate::config::ExperimentConfig;
 use crate::data::{FeatureSet, build_feature_set, require_clips};
 use crate::error::{Error, Result};
-use crate::evaluate::{EvaluateOptions, clip_probabilities, load_network, unit_probabilities};
+use crate::evaluate::{
+    EvalSplit, EvaluateOptions, clip_probabilities, load_network, unit_probabilities,
+};
 
 /// Checks that the run in `gate_dir` can gate a model of `scored`: same
 /// dataset, a two-class task whose class 0 is Normal, and one that the
@@ -30,6 +32,12 @@ pub(crate) fn load_gate_config(
     gate_dir: &Path,
     scored: &ExperimentConfig,
 ) -> Result<ExperimentConfig> {
+    if !gate_dir.is_dir() {
+        return Err(Error::run_dir(
+            gate_dir,
+            "the gate run directory does not exist",
+        ));
+    }
     let gate = ExperimentConfig::load(gate_dir)?;
     let fits = gate.dataset == scored.dataset
         && gate.task.n_classes() == 2
@@ -48,6 +56,29 @@ pub(crate) fn load_gate_config(
         )));
     }
     Ok(gate)
+}
+
+/// For an evaluation on the run's own training or validation split: the
+/// gate must have held out the same validation patients, or it may have
+/// trained on the recordings being scored.
+fn check_same_split(
+    gate_dir: &Path,
+    gate: &ExperimentConfig,
+    scored: &ExperimentConfig,
+) -> Result<()> {
+    if gate.split.val_patients == scored.split.val_patients {
+        return Ok(());
+    }
+    Err(Error::InvalidConfig(format!(
+        "{} held out other validation patients than the scored model (split seed {} / val_fraction {} vs \
+         seed {} / {}): on the training folder's train or val split it may have trained on the recordings \
+         scored; use a gate trained with the same split, or evaluate another folder (--split all)",
+        gate_dir.display(),
+        gate.split.seed,
+        gate.split.val_fraction,
+        scored.split.seed,
+        scored.split.val_fraction
+    )))
 }
 
 /// The gate's probability of Normal for every unit of `set` (matched by
@@ -137,6 +168,9 @@ pub(crate) fn apply_gate(
     options: &EvaluateOptions,
 ) -> Result<Vec<Vec<f32>>> {
     let gate = load_gate_config(gate_dir, scored)?;
+    if matches!(options.split, EvalSplit::Train | EvalSplit::Val) {
+        check_same_split(gate_dir, &gate, scored)?;
+    }
     let p_normal = gate_normal_probabilities(gate_dir, &gate, recordings, set, options)?;
     Ok(gated(probs, &p_normal, scored.task.normal_class()))
 }

@@ -505,4 +505,24 @@ fn a_binary_gate_decides_normal_and_the_fine_model_the_abnormal_class() {
         err.to_string().contains("cannot gate a task 1-2 model"),
         "{err}"
     );
+    let mut missing = options.clone();
+    missing.gate = Some(dir.path().join("no-such-run"));
+    let err = evaluate_run(&fine_run, &f.data, &dir.path().join("y"), &missing).unwrap_err();
+    assert!(err.to_string().contains("no-such-run"), "{err}");
+
+    // On the validation split the gate must have held out the same patients.
+    let mut val = gated_options.clone();
+    val.split = EvalSplit::Val;
+    evaluate_run(&fine_run, &f.data, &dir.path().join("val"), &val).unwrap();
+    let other_split = dir.path().join("other-split-gate");
+    let mut config = tiny_config(&f.data, Task::EventBinary, 1);
+    config.split.seed = 7;
+    train(config, &other_split, &cpu_options()).unwrap();
+    val.gate = Some(other_split);
+    let err = evaluate_run(&fine_run, &f.data, &dir.path().join("z"), &val).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("held out other validation patients"),
+        "{err}"
+    );
 }

@@ -62,7 +62,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
     let mut options = EvaluateOptions::new(runtime::device(args.device)?);
     options.split = args.split;
     options.task = args.task;
-    options.gate = args.gate.clone();
+    options.gate = args.gate;
     options.batch_size = args.batch_size.max(1);
     options.command = runtime::command_line();
     options.cache = match (&args.cache_dir, args.no_cache) {

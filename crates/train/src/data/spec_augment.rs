@@ -6,7 +6,7 @@
 //! the training split's mean of its frequency bin. Per spectrogram, always
 //! drawn in this order from the epoch's RNG (so the random stream does not
 //! depend on the outcome): a coin for `probability`, then for each frequency
-//! mask a width `w ~ U{0..=freq_width}` (clamped to the height) and a first
+//! mask a width `w ~ U{0..=min(freq_width, height)}` and a first
 //! row `f0 ~ U{0..=height−w}`, then the same for each time mask over the
 //! columns. Masks may overlap.
 
@@ -86,7 +86,7 @@ impl SpecAugment {
 fn spans<R: Rng + ?Sized>(count: usize, max_width: usize, len: usize, rng: &mut R) -> Vec<Span> {
     (0..count)
         .map(|_| {
-            let w = rng.random_range(0..=max_width).min(len);
+            let w = rng.random_range(0..=max_width.min(len));
             let start = rng.random_range(0..=len - w);
             (start, start + w)
         })
@@ -137,8 +137,10 @@ mod tests {
         let aug = SpecAugment::new(&settings(1, 5, 1, 7)).unwrap();
         let (h, w) = (16, 40);
         let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut masked_any = 0;
         for _ in 0..200 {
             let mask = aug.mask(1, h, w, &mut rng);
+            masked_any += usize::from(mask.contains(&0.0));
             let zero_rows: Vec<usize> = (0..h)
                 .filter(|&r| mask[r * w..(r + 1) * w].iter().all(|&v| v == 0.0))
                 .collect();
@@ -159,6 +161,8 @@ mod tests {
                 }
             }
         }
+        // Widths 0 are drawn too, but most draws mask something.
+        assert!(masked_any > 150, "{masked_any} of 200 masked");
     }
 
     #[test]
@@ -180,13 +184,20 @@ mod tests {
     }
 
     #[test]
-    fn wider_than_the_input_clamps_to_it() {
+    fn wider_than_the_input_draws_widths_up_to_the_input() {
         let aug = SpecAugment::new(&settings(1, 50, 1, 50)).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(0);
-        for _ in 0..50 {
+        let mut widths = [0usize; 5];
+        for _ in 0..500 {
             let (rows, cols) = aug.draw(4, 6, &mut rng);
             assert!(rows[0].1 <= 4 && cols[0].1 <= 6);
+            widths[rows[0].1 - rows[0].0] += 1;
         }
+        // Uniform over 0..=4, not piled up on the full height.
+        assert!(
+            widths.iter().all(|&n| (60..=140).contains(&n)),
+            "{widths:?}"
+        );
     }
 
     #[test]
@@ -194,7 +205,9 @@ mod tests {
         let mut s = settings(2, 3, 2, 3);
         s.probability = 0.0;
         let aug = SpecAugment::new(&s).unwrap();
-        let inputs = Tensor::rand([3, 1, 8, 9], (Kind::Float, Device::Cpu)) + 1.0;
+        // Fixed values (not libtorch's global generator, which training tests seed).
+        let values: Vec<f32> = (0..3 * 8 * 9).map(|i| 1.0 + i as f32 / 7.0).collect();
+        let inputs = Tensor::from_slice(&values).reshape([3, 1, 8, 9]);
         let targets = Tensor::from_slice(&[1f32, 0., 0., 1., 1., 0.]).reshape([3, 2]);
         let out = aug.apply(
             Batch {
