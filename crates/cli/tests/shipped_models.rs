@@ -67,10 +67,33 @@ fn predict_with_the_shipped_models_gives_probabilities_per_model() {
     }
 }
 
+/// A shipped model's `model_card.md`.
+fn card(model: &str) -> String {
+    std::fs::read_to_string(repo().join("models").join(model).join("model_card.md")).unwrap()
+}
+
+/// `lungsound evaluate` on the validation patients of train2022 with `args`
+/// added (the model, cache flags); returns `OUT/metrics.json`.
+fn evaluate_val(train2022: &Path, out: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec![
+        "evaluate",
+        "--data",
+        train2022.to_str().unwrap(),
+        "--split",
+        "val",
+        "--threads",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    lungsound(&all);
+    serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap()
+}
+
 /// The validation Score written in a model card's selected-epoch table.
 fn card_score(model: &str) -> f64 {
-    let card =
-        std::fs::read_to_string(repo().join("models").join(model).join("model_card.md")).unwrap();
+    let card = card(model);
     let row = card
         .lines()
         .skip_while(|l| !l.starts_with("| epoch | Score"))
@@ -88,22 +111,11 @@ fn the_shipped_event_model_reproduces_its_validation_score() {
     let train2022 = data.join("sprsound/train2022");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("eval");
-    lungsound(&[
-        "evaluate",
-        "--model",
-        "models/sprsound-events-1-2",
-        "--data",
-        train2022.to_str().unwrap(),
-        "--split",
-        "val",
-        "--no-cache",
-        "--threads",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let metrics = evaluate_val(
+        &train2022,
+        &out,
+        &["--model", "models/sprsound-events-1-2", "--no-cache"],
+    );
     let score = metrics["biocas"]["score"].as_f64().unwrap();
     let card = card_score("sprsound-events-1-2");
     assert!(
@@ -123,8 +135,7 @@ fn the_shipped_event_model_reproduces_its_validation_score() {
 
 /// The validation Score of the gated 1-2 evaluation in the 1-2 model card.
 fn card_gated_score() -> f64 {
-    let card =
-        std::fs::read_to_string(repo().join("models/sprsound-events-1-2/model_card.md")).unwrap();
+    let card = card("sprsound-events-1-2");
     let row = card
         .lines()
         .find(|l| l.starts_with("| 1-2 gated by"))
@@ -142,22 +153,9 @@ fn the_shipped_1_1_model_and_the_gated_1_2_evaluation_reproduce_their_cards() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let evaluate = |extra: &[&str], out: &Path| -> serde_json::Value {
-        let mut args = vec![
-            "evaluate",
-            "--data",
-            train2022.to_str().unwrap(),
-            "--split",
-            "val",
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--threads",
-            "2",
-            "--out",
-            out.to_str().unwrap(),
-        ];
+        let mut args = vec!["--cache-dir", cache.to_str().unwrap()];
         args.extend_from_slice(extra);
-        lungsound(&args);
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap()
+        evaluate_val(&train2022, out, &args)
     };
     let binary = evaluate(
         &["--model", "models/sprsound-events-1-1"],

@@ -82,21 +82,29 @@ fn check_same_split(
 }
 
 /// The gate's probability of Normal for every unit of `set` (matched by
-/// record and event index), computed on the gate's own features.
+/// record and event index), computed on the gate's own features: `set`
+/// itself when the gate was trained on the same features as the scored
+/// model (`scored`), else a set built for the gate.
 pub(crate) fn gate_normal_probabilities(
     gate_dir: &Path,
     gate: &ExperimentConfig,
+    scored: &ExperimentConfig,
     recordings: &[&Recording],
     set: &FeatureSet,
     options: &EvaluateOptions,
 ) -> Result<Vec<f32>> {
-    let (gate_set, _) =
-        build_feature_set(recordings, &gate.features, gate.task, &options.cache, None)?;
-    require_clips(&gate_set, "gate evaluation")?;
+    let own_set;
+    let gate_set = if gate.features == scored.features {
+        set
+    } else {
+        own_set = build_feature_set(recordings, &gate.features, gate.task, &options.cache, None)?.0;
+        require_clips(&own_set, "gate evaluation")?;
+        &own_set
+    };
     let (net, pipeline) = load_network(gate_dir, gate, options.device)?;
     let probs = unit_probabilities(
-        &gate_set,
-        &clip_probabilities(&net, &pipeline, &gate_set, options.batch_size),
+        gate_set,
+        &clip_probabilities(&net, &pipeline, gate_set, options.batch_size),
     );
     let normal = gate.task.normal_class();
     let by_unit: HashMap<(&str, Option<usize>), f32> = gate_set
@@ -171,7 +179,7 @@ pub(crate) fn apply_gate(
     if matches!(options.split, EvalSplit::Train | EvalSplit::Val) {
         check_same_split(gate_dir, &gate, scored)?;
     }
-    let p_normal = gate_normal_probabilities(gate_dir, &gate, recordings, set, options)?;
+    let p_normal = gate_normal_probabilities(gate_dir, &gate, scored, recordings, set, options)?;
     Ok(gated(probs, &p_normal, scored.task.normal_class()))
 }
 

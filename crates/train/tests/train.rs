@@ -510,6 +510,24 @@ fn a_binary_gate_decides_normal_and_the_fine_model_the_abnormal_class() {
     let err = evaluate_run(&fine_run, &f.data, &dir.path().join("y"), &missing).unwrap_err();
     assert!(err.to_string().contains("no-such-run"), "{err}");
 
+    // A gate on other features scores its own clips: its Normal column again.
+    let coarse_gate = dir.path().join("coarse-gate");
+    let mut config = tiny_config(&f.data, Task::EventBinary, 1);
+    config.features.spectrogram.n_mels = 20;
+    config.refresh_derived();
+    train(config, &coarse_gate, &cpu_options()).unwrap();
+    let coarse_dir = dir.path().join("coarse-gate-eval");
+    evaluate_run(&coarse_gate, &f.data, &coarse_dir, &options).unwrap();
+    let mut coarse = options.clone();
+    coarse.gate = Some(coarse_gate);
+    let coarse_gated = dir.path().join("coarse-gated");
+    evaluate_run(&fine_run, &f.data, &coarse_gated, &coarse).unwrap();
+    for (g, q) in rows(&coarse_dir).iter().zip(&rows(&coarse_gated)) {
+        assert_eq!(g[..2], q[..2]);
+        let (g, q) = (numbers(g), numbers(q));
+        assert!((q[0] - g[0]).abs() < 1e-6, "{q:?} vs {g:?}");
+    }
+
     // On the validation split the gate must have held out the same patients.
     let mut val = gated_options.clone();
     val.split = EvalSplit::Val;
