@@ -67,6 +67,95 @@ fn predict_with_the_shipped_models_gives_probabilities_per_model() {
     }
 }
 
+fn probabilities(v: &serde_json::Value) -> Vec<f64> {
+    v["probabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn predict_with_a_gate_combines_the_shipped_pair_event_by_event() {
+    let predict = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec![
+            "predict",
+            "--json",
+            "--threads",
+            "1",
+            "samples/40995749_10.5_1_p1_1314.flac",
+            "--events",
+            "samples/40995749_10.5_1_p1_1314.json",
+        ];
+        args.extend_from_slice(extra);
+        let out = lungsound(&args);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json[0]["predictions"].as_array().unwrap().clone()
+    };
+    let plain = predict(&[]);
+    let gated = predict(&["--gate", "models/sprsound-events-1-1"]);
+    let models: Vec<(&str, Option<&str>)> = gated
+        .iter()
+        .map(|p| (p["model"].as_str().unwrap(), p["gated_by"].as_str()))
+        .collect();
+    assert_eq!(
+        models,
+        [
+            ("sprsound-events-1-1", None),
+            ("sprsound-events-1-2", Some("sprsound-events-1-1")),
+            ("sprsound-records-2-2", None),
+        ],
+        "only the 1-2 model is gated; the gate and the record model predict alone"
+    );
+    assert_eq!(gated[0], plain[0]);
+    assert_eq!(gated[2], plain[2]);
+    assert!(plain[1].get("gated_by").is_none());
+
+    let events = |p: &serde_json::Value| p["events"].as_array().unwrap().clone();
+    let (binary, alone, combined) = (events(&gated[0]), events(&plain[1]), events(&gated[1]));
+    assert_eq!(combined.len(), 2);
+    assert_eq!(binary.len(), combined.len());
+    for ((b, a), c) in binary.iter().zip(&alone).zip(&combined) {
+        assert_eq!(c["start_s"], a["start_s"]);
+        let (b, a, c) = (probabilities(b), probabilities(a), probabilities(c));
+        // Normal (class 0 in both tasks) is the gate's probability of Normal ...
+        assert!((c[0] - b[0]).abs() < 1e-6, "{c:?} vs gate {b:?}");
+        // ... and the rest keeps the 1-2 model's own abnormal proportions.
+        let (rest_a, rest_c) = (1.0 - a[0], 1.0 - c[0]);
+        for k in 1..a.len() {
+            assert!(
+                (c[k] - rest_c * a[k] / rest_a).abs() < 1e-5,
+                "class {k}: {c:?} vs alone {a:?}"
+            );
+        }
+        assert!((c.iter().sum::<f64>() - 1.0).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn a_gate_that_fits_no_model_is_refused_with_its_name() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lungsound"))
+        .args([
+            "predict",
+            "samples/40995749_10.5_1_p1_1314.flac",
+            "--model",
+            "models/sprsound-records-2-2",
+            "--gate",
+            "models/sprsound-events-1-1",
+        ])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--gate models/sprsound-events-1-1 fits none of the models")
+            && stderr.contains("cannot gate a task 2-2 model"),
+        "{stderr}"
+    );
+}
+
 /// A shipped model's `model_card.md`.
 fn card(model: &str) -> String {
     std::fs::read_to_string(repo().join("models").join(model).join("model_card.md")).unwrap()
@@ -192,4 +281,107 @@ fn the_shipped_1_1_model_and_the_gated_1_2_evaluation_reproduce_their_cards() {
         binary["biocas"]["specificity"].as_f64().unwrap(),
     );
     assert!(sp_gated >= sp_binary, "{sp_gated} vs {sp_binary}");
+}
+
+/// One HTTP/1.1 request over a fresh connection; the response body.
+fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: audio/flac\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{head}"
+    );
+    (status, serde_json::from_str(body).unwrap())
+}
+
+/// Stops the server when the test ends, however it ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_with_a_gate_answers_as_predict_with_a_gate() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lungsound"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--threads",
+            "1",
+            "--gate",
+            "models/sprsound-events-1-1",
+        ])
+        .current_dir(repo())
+        .env_remove("LUNGSOUND_MODELS")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let server = KillOnDrop(child);
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let mut banner = String::new();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before listening")
+            .unwrap();
+        banner.push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    assert!(
+        banner.contains("sprsound-events-1-2 (gated by sprsound-events-1-1)"),
+        "{banner}"
+    );
+
+    let (status, models) = http(&addr, "GET", "/api/v1/models", b"");
+    assert_eq!(status, 200);
+    let gated: Vec<Option<&str>> = models["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["gated_by"].as_str())
+        .collect();
+    assert_eq!(gated, [None, Some("sprsound-events-1-1"), None]);
+
+    let sample = "samples/40995749_10.5_1_p1_1314.flac";
+    let audio = std::fs::read(repo().join(sample)).unwrap();
+    let (status, answer) = http(&addr, "POST", "/api/v1/predict", &audio);
+    assert_eq!(status, 200, "{answer}");
+    let out = lungsound(&[
+        "predict",
+        "--json",
+        "--threads",
+        "1",
+        "--gate",
+        "models/sprsound-events-1-1",
+        sample,
+    ]);
+    let predicted: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        answer["predictions"], predicted[0]["predictions"],
+        "the service and the command give the same gated predictions"
+    );
+    drop(server);
 }

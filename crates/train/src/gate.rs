@@ -39,23 +39,33 @@ pub(crate) fn load_gate_config(
         ));
     }
     let gate = ExperimentConfig::load(gate_dir)?;
+    check_gate_fits(gate_dir, &gate, scored)?;
+    Ok(gate)
+}
+
+/// The task check of [`load_gate_config`] for an already loaded `gate` config.
+pub(crate) fn check_gate_fits(
+    gate_dir: &Path,
+    gate: &ExperimentConfig,
+    scored: &ExperimentConfig,
+) -> Result<()> {
     let fits = gate.dataset == scored.dataset
         && gate.task.n_classes() == 2
         && gate.task != scored.task
         && scored.task.class_map_to(gate.task).is_some();
-    if !fits {
-        return Err(Error::InvalidConfig(format!(
-            "{} (task {} on {}) cannot gate a task {} model on {}: a gate is a Normal-vs-abnormal model \
-             of the same dataset whose task the scored model's classes fold into (a 1-1 model for a 1-2 \
-             or cycles4 model)",
-            gate_dir.display(),
-            gate.task,
-            gate.dataset,
-            scored.task,
-            scored.dataset
-        )));
+    if fits {
+        return Ok(());
     }
-    Ok(gate)
+    Err(Error::InvalidConfig(format!(
+        "{} (task {} on {}) cannot gate a task {} model on {}: a gate is a Normal-vs-abnormal model \
+         of the same dataset whose task the scored model's classes fold into (a 1-1 model for a 1-2 \
+         or cycles4 model)",
+        gate_dir.display(),
+        gate.task,
+        gate.dataset,
+        scored.task,
+        scored.dataset
+    )))
 }
 
 /// For an evaluation on the run's own training or validation split: the

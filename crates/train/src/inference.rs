@@ -8,6 +8,7 @@
 //! `Predictor` is `Send + Sync` and can be shared (e.g. in an `Arc`) by the
 //! threads of a web service; predictions are serialised through it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -89,6 +90,15 @@ pub struct EventPrediction {
     pub probabilities: Vec<f32>,
 }
 
+/// The clips of one recording with their class probabilities.
+struct ClassifiedClips {
+    spans: Vec<ClipSpan>,
+    probs: Vec<Vec<f32>>,
+    warnings: Vec<String>,
+    /// Length of the preprocessed recording (s).
+    duration_s: f64,
+}
+
 /// A stretch of the timeline with one label.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Segment {
@@ -150,6 +160,93 @@ impl Predictor {
         audio: &Audio,
         events: Option<&[(f64, f64)]>,
     ) -> Result<RecordingPrediction> {
+        let clips = self.classify_clips(audio, events)?;
+        Ok(self.assemble(clips, events.is_some()))
+    }
+
+    /// Checks that `gate` can gate this model in [`predict_gated`](Self::predict_gated):
+    /// a Normal-vs-abnormal model of the same dataset that this model's classes fold
+    /// into (a 1-1 model for a 1-2 model), whose sliding windows line up with this
+    /// model's (same sample rate, clip length and window hop).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming both run directories and what differs.
+    pub fn check_gate(&self, gate: &Predictor) -> Result<()> {
+        crate::gate::check_gate_fits(&gate.run_dir, &gate.config, &self.config)?;
+        let (ours, theirs) = (&self.config.features, &gate.config.features);
+        let windows =
+            |f: &crate::config::FeatureSettings| (f.sample_rate, f.clip_samples(), f.hop_samples());
+        if windows(ours) != windows(theirs) {
+            return Err(Error::InvalidConfig(format!(
+                "{} cannot gate {}: its windows do not line up with the model's ({} Hz, clip {} s, hop {} s \
+                 vs {} Hz, clip {} s, hop {} s)",
+                gate.run_dir.display(),
+                self.run_dir.display(),
+                theirs.sample_rate,
+                theirs.clip_seconds,
+                theirs.window_hop_seconds,
+                ours.sample_rate,
+                ours.clip_seconds,
+                ours.window_hop_seconds
+            )));
+        }
+        Ok(())
+    }
+
+    /// Two-stage prediction, as `lungsound evaluate --gate` scores: `gate` (a
+    /// Normal-vs-abnormal model, see [`check_gate`](Self::check_gate)) gives each
+    /// event or window its probability of Normal, and this model splits the rest
+    /// over its abnormal classes in proportion to its own probabilities. The
+    /// record-level label and the timeline are then built from the combined rows
+    /// exactly as [`predict`](Self::predict) builds them.
+    ///
+    /// # Errors
+    /// As [`predict`](Self::predict) and [`check_gate`](Self::check_gate), and
+    /// [`Error::NoData`] when the gate cannot classify an event this model can.
+    pub fn predict_gated(
+        &self,
+        audio: &Audio,
+        events: Option<&[(f64, f64)]>,
+        gate: &Predictor,
+    ) -> Result<RecordingPrediction> {
+        self.check_gate(gate)?;
+        let mut clips = self.classify_clips(audio, events)?;
+        let gate_clips = gate.classify_clips(audio, events)?;
+        let gate_normal = gate.config.task.normal_class();
+        let key = |s: &ClipSpan| (s.event_index, s.start_s.to_bits(), s.end_s.to_bits());
+        let by_span: HashMap<_, f32> = gate_clips
+            .spans
+            .iter()
+            .zip(&gate_clips.probs)
+            .map(|(s, p)| (key(s), p[gate_normal]))
+            .collect();
+        let p_normal = clips
+            .spans
+            .iter()
+            .map(|s| {
+                by_span.get(&key(s)).copied().ok_or_else(|| {
+                    Error::NoData(format!(
+                        "the gate {} cannot classify the clip at {:.2}–{:.2} s{}",
+                        gate.run_dir.display(),
+                        s.start_s,
+                        s.end_s,
+                        s.event_index
+                            .map_or(String::new(), |i| format!(" (event {i})"))
+                    ))
+                })
+            })
+            .collect::<Result<Vec<f32>>>()?;
+        clips.probs = crate::gate::gated(&clips.probs, &p_normal, self.config.task.normal_class());
+        Ok(self.assemble(clips, events.is_some()))
+    }
+
+    /// Resamples, preprocesses and cuts `audio` into the model's clips (the
+    /// given events, or sliding windows) and classifies each.
+    fn classify_clips(
+        &self,
+        audio: &Audio,
+        events: Option<&[(f64, f64)]>,
+    ) -> Result<ClassifiedClips> {
         let settings = &self.config.features;
         let samples = if audio.sample_rate == settings.sample_rate {
             audio.samples.clone()
@@ -158,18 +255,16 @@ impl Predictor {
         };
         let samples = crate::data::preprocess(samples, settings)?;
         let duration_s = samples.len() as f64 / f64::from(settings.sample_rate);
-        let spans = events.map(|ev| {
-            ev.iter()
+        let spans = match events {
+            Some(ev) => ev
+                .iter()
                 .enumerate()
                 .map(|(i, &(start_s, end_s))| ClipSpan {
                     start_s,
                     end_s,
                     event_index: Some(i),
                 })
-                .collect::<Vec<_>>()
-        });
-        let spans = match spans {
-            Some(s) => s,
+                .collect(),
             None => window_spans(
                 samples.len(),
                 settings.sample_rate,
@@ -197,9 +292,25 @@ impl Predictor {
             )));
         }
         let probs = self.clip_probabilities(&clips.values, clips.spans.len())?;
+        Ok(ClassifiedClips {
+            spans: clips.spans,
+            probs,
+            warnings,
+            duration_s,
+        })
+    }
+
+    /// The record-level label, and the events (`per_event`) or the timeline,
+    /// from the clips' probability rows.
+    fn assemble(&self, clips: ClassifiedClips, per_event: bool) -> RecordingPrediction {
+        let ClassifiedClips {
+            spans,
+            probs,
+            warnings,
+            duration_s,
+        } = clips;
         let classes = self.config.classes.clone();
-        let n_classes = classes.len();
-        let mut mean = vec![0f64; n_classes];
+        let mut mean = vec![0f64; classes.len()];
         for p in &probs {
             for (m, &v) in mean.iter_mut().zip(p) {
                 *m += f64::from(v);
@@ -210,28 +321,26 @@ impl Predictor {
             .map(|m| (m / probs.len() as f64) as f32)
             .collect();
         let label = classes[lungsound_eval::argmax(&probabilities)].clone();
-        let (events, segments) = match events {
-            Some(_) => (
-                clips
-                    .spans
-                    .iter()
-                    .zip(&probs)
-                    .map(|(s, p)| EventPrediction {
-                        index: s.event_index.unwrap_or_default(),
-                        start_s: s.start_s,
-                        end_s: s.end_s,
-                        label: classes[lungsound_eval::argmax(p)].clone(),
-                        probabilities: p.clone(),
-                    })
-                    .collect(),
+        let (events, segments) = if per_event {
+            let events = spans
+                .iter()
+                .zip(&probs)
+                .map(|(s, p)| EventPrediction {
+                    index: s.event_index.unwrap_or_default(),
+                    start_s: s.start_s,
+                    end_s: s.end_s,
+                    label: classes[lungsound_eval::argmax(p)].clone(),
+                    probabilities: p.clone(),
+                })
+                .collect();
+            (events, Vec::new())
+        } else {
+            (
                 Vec::new(),
-            ),
-            None => (
-                Vec::new(),
-                merge_windows(&clips.spans, &probs, &classes, duration_s),
-            ),
+                merge_windows(&spans, &probs, &classes, duration_s),
+            )
         };
-        Ok(RecordingPrediction {
+        RecordingPrediction {
             task: self.config.task,
             classes,
             duration_s,
@@ -240,7 +349,7 @@ impl Predictor {
             events,
             segments,
             warnings,
-        })
+        }
     }
 
     /// Whether record-level labels are this model's own task (2-1, 2-2).

@@ -295,20 +295,25 @@ fn evaluate_twice_gives_identical_files_and_event_indices_as_stored() {
     assert!(rows.iter().any(|r| r[0].contains("_p2_") && r[1] == "0"));
 }
 
+/// 5 s at 16 kHz (resampled to 8 kHz by the models): a Normal tone, then a
+/// wheeze from 2.5 s.
+fn tone_then_wheeze() -> lungsound_audio::Audio {
+    let mut x = sine(NORMAL_HZ, 16000, 2.5, 0.5);
+    x.extend(sine(WHEEZE_HZ, 16000, 2.5, 0.5));
+    let noise = white_noise(x.len(), 3);
+    let samples: Vec<f32> = x.iter().zip(&noise).map(|(a, b)| a + 0.05 * b).collect();
+    lungsound_audio::Audio {
+        samples,
+        sample_rate: 16000,
+    }
+}
+
 #[test]
 fn predictor_gives_events_and_a_timeline_and_serialises() {
     let f = trained();
     let _rng = torch_rng();
     let predictor = Predictor::load(&f.run, Device::Cpu).unwrap();
-    // 5 s at 16 kHz (resampled to 8 kHz): Normal tone, then a wheeze from 2.5 s.
-    let mut x = sine(NORMAL_HZ, 16000, 2.5, 0.5);
-    x.extend(sine(WHEEZE_HZ, 16000, 2.5, 0.5));
-    let noise = white_noise(x.len(), 3);
-    let samples: Vec<f32> = x.iter().zip(&noise).map(|(a, b)| a + 0.05 * b).collect();
-    let audio = lungsound_audio::Audio {
-        samples,
-        sample_rate: 16000,
-    };
+    let audio = tone_then_wheeze();
     let with_events = predictor
         .predict(&audio, Some(&[(3.0, 4.0), (0.5, 1.5)]))
         .unwrap();
@@ -541,6 +546,48 @@ fn a_binary_gate_decides_normal_and_the_fine_model_the_abnormal_class() {
     assert!(
         err.to_string()
             .contains("held out other validation patients"),
+        "{err}"
+    );
+
+    // Prediction gates the same way, event by event and window by window.
+    let fine = Predictor::load(&fine_run, Device::Cpu).unwrap();
+    let gate = Predictor::load(&f.run, Device::Cpu).unwrap();
+    let audio = tone_then_wheeze();
+    let events = [(3.0, 4.0), (0.5, 1.5)];
+    let (alone, by_gate) = (
+        fine.predict(&audio, Some(&events)).unwrap(),
+        gate.predict(&audio, Some(&events)).unwrap(),
+    );
+    let gated = fine.predict_gated(&audio, Some(&events), &gate).unwrap();
+    assert_eq!(gated.classes, alone.classes);
+    for ((q, p), g) in gated.events.iter().zip(&alone.events).zip(&by_gate.events) {
+        let (q, p, g) = (&q.probabilities, &p.probabilities, &g.probabilities);
+        assert!((q[0] - g[0]).abs() < 1e-6, "{q:?} vs gate {g:?}");
+        let abnormal: f32 = p[1..].iter().sum();
+        for c in 1..p.len() {
+            assert!((q[c] - (1.0 - g[0]) * p[c] / abnormal).abs() < 1e-5);
+        }
+    }
+    let timeline = fine.predict_gated(&audio, None, &gate).unwrap();
+    let gate_timeline = gate.predict(&audio, None).unwrap();
+    // The record-level Normal is the mean of the windows' gate Normal.
+    assert!((timeline.probabilities[0] - gate_timeline.probabilities[0]).abs() < 1e-6);
+    assert_eq!(
+        timeline.segments.last().map(|s| s.end_s),
+        gate_timeline.segments.last().map(|s| s.end_s)
+    );
+    // A gate whose windows fall elsewhere, or a model of the same task, is refused.
+    let offset = dir.path().join("offset-gate");
+    let mut config = tiny_config(&f.data, Task::EventBinary, 1);
+    config.features.window_hop_seconds = 0.25;
+    config.refresh_derived();
+    train(config, &offset, &cpu_options()).unwrap();
+    let offset = Predictor::load(&offset, Device::Cpu).unwrap();
+    let err = fine.predict_gated(&audio, None, &offset).unwrap_err();
+    assert!(err.to_string().contains("do not line up"), "{err}");
+    let err = fine.check_gate(&fine).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot gate a task 1-2 model"),
         "{err}"
     );
 }

@@ -5,6 +5,7 @@ pub mod augment;
 pub mod evaluate;
 pub mod features;
 pub mod info;
+pub mod models;
 pub mod predict;
 pub mod segment;
 pub mod serve;

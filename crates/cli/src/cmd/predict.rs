@@ -1,4 +1,4 @@
-//! `lungsound predict FILE... [--model DIR] [--events FILE] [--json]`:
+//! `lungsound predict FILE... [--model DIR] [--gate RUN_DIR] [--events FILE] [--json]`:
 //! classifies recordings (WAV/FLAC, any sample rate) with trained models.
 //!
 //! `--model` is a run directory or a folder of run directories; each model
@@ -6,18 +6,16 @@
 //! windows) or, with `--events`, one prediction per annotated event. The
 //! default is the `models/` folder shipped with lungsound (found beside the
 //! executable, above it, or in the source tree; see [`default_models`]).
+//! `--gate` turns the models it fits into two-stage predictions.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use lungsound_train::{CONFIG_FILE, Predictor, RecordingPrediction};
 use serde::Serialize;
 
+use super::models::{ModelPrediction, default_models, load_models};
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
-
-/// Environment variable naming the default models folder.
-const MODELS_ENV: &str = "LUNGSOUND_MODELS";
 
 /// Arguments of `lungsound predict`.
 #[derive(Debug, clap::Args)]
@@ -29,6 +27,12 @@ pub struct PredictArgs {
     /// models/ folder, or $LUNGSOUND_MODELS].
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
+    /// Two-stage prediction: this Normal-vs-abnormal run (e.g. the shipped
+    /// 1-1 model) gives each event or window its probability of Normal, and
+    /// every model it fits (e.g. the 1-2 model) splits the rest over its
+    /// abnormal classes, as `lungsound evaluate --gate` scores.
+    #[arg(long, value_name = "RUN_DIR")]
+    gate: Option<PathBuf>,
     /// Event boundaries: SPRSound .json (event_annotation) or ICBHI .txt;
     /// give one per FILE, in the same order.
     #[arg(long, value_name = "FILE")]
@@ -42,15 +46,6 @@ pub struct PredictArgs {
     /// cpu or cuda [default: cuda if available].
     #[arg(long)]
     device: Option<DeviceArg>,
-}
-
-/// One model's prediction for one file (an element of the JSON output).
-#[derive(Debug, Serialize)]
-struct ModelPrediction {
-    /// The run directory's name.
-    model: String,
-    #[serde(flatten)]
-    prediction: RecordingPrediction,
 }
 
 /// All predictions for one file.
@@ -77,14 +72,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
         Some(dir) => dir.clone(),
         None => default_models()?,
     };
-    let run_dirs = run_dirs(&model_dir)?;
-    let predictors = run_dirs
-        .iter()
-        .map(|dir| {
-            Predictor::load(dir, device)
-                .with_context(|| format!("cannot load the model in {}", dir.display()))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let models = load_models(&model_dir, args.gate.as_deref(), device)?;
 
     let mut problems = 0;
     let mut outputs = Vec::new();
@@ -99,10 +87,10 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
                 .as_ref()
                 .map(|ev| ev.iter().map(|e| (e.1, e.2)).collect());
             let mut predictions = Vec::new();
-            for (p, dir) in predictors.iter().zip(&run_dirs) {
-                let mut prediction = p
+            for model in &models {
+                let mut prediction = model
                     .predict(&audio, spans.as_deref())
-                    .with_context(|| format!("model {}", dir.display()))?;
+                    .with_context(|| format!("model {}", model.dir.display()))?;
                 if let Some(ev) = &events {
                     // Report the annotation's own event indices.
                     for e in &mut prediction.events {
@@ -110,10 +98,8 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
                     }
                 }
                 predictions.push(ModelPrediction {
-                    model: dir.file_name().map_or_else(
-                        || dir.display().to_string(),
-                        |n| n.to_string_lossy().into_owned(),
-                    ),
+                    model: model.name.clone(),
+                    gated_by: model.gate.as_ref().map(|g| g.name.clone()),
                     prediction,
                 });
             }
@@ -170,68 +156,6 @@ fn read_events(path: &Path) -> anyhow::Result<Vec<(usize, f64, f64)>> {
         .collect())
 }
 
-/// The run directories in `dir`: itself if it holds a config.json, else its
-/// sub-folders that do (sorted). `serve` uses the same rule.
-pub(crate) fn run_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if dir.join(CONFIG_FILE).is_file() {
-        return Ok(vec![dir.to_path_buf()]);
-    }
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read model folder {}", dir.display()))?;
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join(CONFIG_FILE).is_file())
-        .collect();
-    dirs.sort();
-    if dirs.is_empty() {
-        bail!(
-            "{} is neither a run directory (no {CONFIG_FILE}) nor a folder of run directories",
-            dir.display()
-        );
-    }
-    Ok(dirs)
-}
-
-/// The shipped `models/` folder: `$LUNGSOUND_MODELS`, else `models/` beside
-/// the executable or in one of its parent folders (an installed tree or
-/// `target/<profile>/`), else the source tree's (compile-time path).
-pub(crate) fn default_models() -> anyhow::Result<PathBuf> {
-    let mut tried = Vec::new();
-    if let Some(dir) = std::env::var_os(MODELS_ENV).filter(|d| !d.is_empty()) {
-        let dir = PathBuf::from(dir);
-        if dir.is_dir() {
-            return Ok(dir);
-        }
-        tried.push(format!("{} (${MODELS_ENV})", dir.display()));
-    }
-    if let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.canonicalize().ok())
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
-        for dir in exe_dir.ancestors().take(4) {
-            let candidate = dir.join("models");
-            if is_models_folder(&candidate) {
-                return Ok(candidate);
-            }
-            tried.push(candidate.display().to_string());
-        }
-    }
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
-    if is_models_folder(&source) {
-        return Ok(source.canonicalize().unwrap_or(source));
-    }
-    tried.push(source.display().to_string());
-    bail!(
-        "no models folder found; looked in: {}. Pass --model RUN_DIR or set ${MODELS_ENV}",
-        tried.join(", ")
-    )
-}
-
-fn is_models_folder(dir: &Path) -> bool {
-    dir.is_dir() && run_dirs(dir).is_ok()
-}
-
 fn print_table(p: &FilePrediction) {
     println!(
         "{}  ({:.2} s, {} Hz)",
@@ -248,7 +172,14 @@ fn print_table(p: &FilePrediction) {
             .map(|(c, v)| format!("{c} {v:.2}"))
             .collect::<Vec<_>>()
             .join(", ");
-        println!("  {} (task {}): {}  [{probs}]", m.model, r.task, r.label);
+        let gated = m
+            .gated_by
+            .as_ref()
+            .map_or(String::new(), |g| format!(" gated by {g}"));
+        println!(
+            "  {}{gated} (task {}): {}  [{probs}]",
+            m.model, r.task, r.label
+        );
         for e in &r.events {
             let best = e.probabilities.iter().copied().fold(0f32, f32::max);
             println!(

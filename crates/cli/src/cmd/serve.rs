@@ -1,22 +1,24 @@
-//! `lungsound serve [--model DIR] [--addr 127.0.0.1:8080]`: the HTTP API and web page of
-//! `lungsound-serve` over trained models.
+//! `lungsound serve [--model DIR] [--gate RUN_DIR] [--addr 127.0.0.1:8080]`: the HTTP API
+//! and web page of `lungsound-serve` over trained models.
 //!
-//! The models are found as `lungsound predict` finds them (a run directory, a folder of
-//! run directories, or the shipped `models/` folder by default) and loaded once; every
-//! request runs all of them, and the answer is the JSON `predict --json` gives for one file.
+//! The models are found and loaded as `lungsound predict` loads them (a run directory, a
+//! folder of run directories, or the shipped `models/` folder by default; `--gate` as
+//! there); every request runs all of them, and the answer is the JSON `predict --json`
+//! gives for one file.
 //! lungsound-serve knows nothing of libtorch: [`Predictors`] is its `Classifier`.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use lungsound_audio::Audio;
 use lungsound_serve::{Classifier, ClassifyError, ServeConfig, Server};
-use lungsound_train::{EpochRecord, MODEL_CARD_FILE, Predictor, RecordingPrediction};
+use lungsound_train::{EpochRecord, MODEL_CARD_FILE};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::models::{LoadedModel, ModelPrediction, default_models, load_models};
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
 
@@ -27,6 +29,10 @@ pub struct ServeArgs {
     /// models/ folder, or $LUNGSOUND_MODELS].
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
+    /// Two-stage prediction with this Normal-vs-abnormal run for every model
+    /// it fits, as in `lungsound predict --gate`.
+    #[arg(long, value_name = "RUN_DIR")]
+    gate: Option<PathBuf>,
     /// Address and port to listen on. The service has no authentication: bind
     /// to 0.0.0.0 only on a trusted network.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
@@ -59,22 +65,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     let device = runtime::device(args.device)?;
     let model_dir = match &args.model {
         Some(dir) => dir.clone(),
-        None => super::predict::default_models()?,
+        None => default_models()?,
     };
-    let mut models = Vec::new();
-    for dir in super::predict::run_dirs(&model_dir)? {
-        let predictor = Predictor::load(&dir, device)
-            .with_context(|| format!("cannot load the model in {}", dir.display()))?;
-        let name = dir.file_name().map_or_else(
-            || dir.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        models.push(LoadedModel {
-            description: describe(&name, &dir, &predictor),
-            name,
-            predictor,
-        });
-    }
+    let models = load_models(&model_dir, args.gate.as_deref(), device)?
+        .into_iter()
+        .map(|model| ServedModel {
+            description: describe(&model),
+            model,
+        })
+        .collect::<Vec<_>>();
     let max_upload_bytes = args
         .max_upload_mb
         .checked_mul(1024 * 1024)
@@ -87,7 +86,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         queue: args.queue,
         ..defaults
     };
-    let names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
+    let names: Vec<String> = models
+        .iter()
+        .map(|m| match &m.model.gate {
+            Some(gate) => format!("{} (gated by {})", m.model.name, gate.name),
+            None => m.model.name.clone(),
+        })
+        .collect();
     let classifier = Arc::new(Predictors { models });
 
     let tokio = tokio::runtime::Builder::new_multi_thread()
@@ -110,23 +115,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
 }
 
 /// A loaded run and how `/api/v1/models` describes it.
-struct LoadedModel {
-    name: String,
-    predictor: Predictor,
+struct ServedModel {
+    model: LoadedModel,
     description: Value,
 }
 
 /// The loaded runs as lungsound-serve's [`Classifier`]: every request runs each of them.
 struct Predictors {
-    models: Vec<LoadedModel>,
-}
-
-/// One model's prediction: as an element of `predict --json`'s `predictions`.
-#[derive(Serialize)]
-struct ModelPrediction<'a> {
-    model: &'a str,
-    #[serde(flatten)]
-    prediction: RecordingPrediction,
+    models: Vec<ServedModel>,
 }
 
 /// All predictions for one file: as an element of `predict --json`.
@@ -135,7 +131,7 @@ struct FilePrediction<'a> {
     file: &'a str,
     sample_rate: u32,
     duration_s: f64,
-    predictions: Vec<ModelPrediction<'a>>,
+    predictions: Vec<ModelPrediction>,
 }
 
 impl Classifier for Predictors {
@@ -146,8 +142,8 @@ impl Classifier for Predictors {
         events: Option<&[(f64, f64)]>,
     ) -> Result<Value, ClassifyError> {
         let mut predictions = Vec::with_capacity(self.models.len());
-        for m in &self.models {
-            let prediction = m.predictor.predict(audio, events).map_err(|e| match e {
+        for ServedModel { model: m, .. } in &self.models {
+            let prediction = m.predict(audio, events).map_err(|e| match e {
                 // Nothing to classify (too short for the model's clip, events unusable).
                 lungsound_train::Error::NoData(message) => {
                     ClassifyError::Input(format!("model {}: {message}", m.name))
@@ -155,7 +151,8 @@ impl Classifier for Predictors {
                 other => ClassifyError::Internal(format!("model {}: {other}", m.name)),
             })?;
             predictions.push(ModelPrediction {
-                model: &m.name,
+                model: m.name.clone(),
+                gated_by: m.gate.as_ref().map(|g| g.name.clone()),
                 prediction,
             });
         }
@@ -165,9 +162,13 @@ impl Classifier for Predictors {
             duration_s: audio.duration_s(),
             predictions,
         };
-        serde_json::to_value(file).map_err(|e| {
-            ClassifyError::Internal(format!("cannot write the prediction as JSON: {e}"))
-        })
+        // Through text, not `to_value`: that widens every f32 to f64 and answers
+        // 0.22171659767627716 where `predict --json` writes 0.2217166.
+        serde_json::to_string(&file)
+            .and_then(|text| serde_json::from_str(&text))
+            .map_err(|e| {
+                ClassifyError::Internal(format!("cannot write the prediction as JSON: {e}"))
+            })
     }
 
     fn models(&self) -> Vec<Value> {
@@ -175,10 +176,12 @@ impl Classifier for Predictors {
     }
 }
 
-/// `/api/v1/models` entry of a run: its config's facts, the validation metrics of the
-/// selected epoch (from `history.csv`, chosen as the model card says) and the model card.
-fn describe(name: &str, dir: &Path, predictor: &Predictor) -> Value {
-    let c = predictor.config();
+/// `/api/v1/models` entry of a run: its config's facts, its gate's name when gated, the
+/// validation metrics of the selected epoch (from `history.csv`, chosen as the model card
+/// says) and the model card.
+fn describe(model: &LoadedModel) -> Value {
+    let (name, dir) = (&model.name, &model.dir);
+    let c = model.predictor.config();
     let metrics = match lungsound_train::read_history(dir) {
         Ok(history) => selected_epoch(&history).map_or_else(
             || json!({}),
@@ -198,7 +201,7 @@ fn describe(name: &str, dir: &Path, predictor: &Predictor) -> Value {
             json!({})
         }
     };
-    json!({
+    let mut description = json!({
         "name": name,
         "task": c.task,
         "level": c.level(),
@@ -211,7 +214,11 @@ fn describe(name: &str, dir: &Path, predictor: &Predictor) -> Value {
         "lungsound_version": c.lungsound_version,
         "metrics": metrics,
         "model_card": std::fs::read_to_string(dir.join(MODEL_CARD_FILE)).ok(),
-    })
+    });
+    if let Some(gate) = &model.gate {
+        description["gated_by"] = json!(gate.name);
+    }
+    description
 }
 
 /// The epoch training kept: highest validation Score, ties to the lower validation loss.

@@ -1,0 +1,189 @@
+//! The models `lungsound predict` and `lungsound serve` run: a run directory
+//! or a folder of run directories (the shipped `models/` folder by default),
+//! each loaded once, optionally gated by a Normal-vs-abnormal run (`--gate`,
+//! the two-stage prediction `lungsound evaluate --gate` scores).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use lungsound_audio::Audio;
+use lungsound_train::{CONFIG_FILE, Predictor, RecordingPrediction, tch::Device};
+use serde::Serialize;
+
+/// Environment variable naming the default models folder.
+const MODELS_ENV: &str = "LUNGSOUND_MODELS";
+
+/// A loaded run.
+pub(crate) struct LoadedModel {
+    /// The run directory's name.
+    pub name: String,
+    /// The run directory.
+    pub dir: PathBuf,
+    pub predictor: Predictor,
+    /// The gate applied to this model's predictions, when `--gate` was given and fits it.
+    pub gate: Option<Arc<LoadedModel>>,
+}
+
+impl LoadedModel {
+    fn load(dir: &Path, device: Device) -> anyhow::Result<Self> {
+        let predictor = Predictor::load(dir, device)
+            .with_context(|| format!("cannot load the model in {}", dir.display()))?;
+        Ok(Self {
+            name: dir_name(dir),
+            dir: dir.to_path_buf(),
+            predictor,
+            gate: None,
+        })
+    }
+
+    /// This model's prediction, gated when it has a gate.
+    pub fn predict(
+        &self,
+        audio: &Audio,
+        events: Option<&[(f64, f64)]>,
+    ) -> lungsound_train::Result<RecordingPrediction> {
+        match &self.gate {
+            Some(gate) => self.predictor.predict_gated(audio, events, &gate.predictor),
+            None => self.predictor.predict(audio, events),
+        }
+    }
+}
+
+/// One model's prediction for one recording, as `predict --json` and the
+/// service write it.
+#[derive(Debug, Serialize)]
+pub(crate) struct ModelPrediction {
+    /// The run directory's name.
+    pub model: String,
+    /// The gate's run directory name, for a gated prediction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gated_by: Option<String>,
+    #[serde(flatten)]
+    pub prediction: RecordingPrediction,
+}
+
+/// Loads the runs of `model_dir` (see [`run_dirs`]) onto `device`. With
+/// `gate_dir`, every run it can gate ([`Predictor::check_gate`]) is gated by
+/// it; the others, and the gate itself when it is one of the runs, predict
+/// on their own.
+///
+/// # Errors
+/// A run that cannot be loaded, or a gate that fits none of the runs.
+pub(crate) fn load_models(
+    model_dir: &Path,
+    gate_dir: Option<&Path>,
+    device: Device,
+) -> anyhow::Result<Vec<LoadedModel>> {
+    let mut models = run_dirs(model_dir)?
+        .iter()
+        .map(|dir| LoadedModel::load(dir, device))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let Some(gate_dir) = gate_dir else {
+        return Ok(models);
+    };
+    if !gate_dir.join(CONFIG_FILE).is_file() {
+        bail!(
+            "--gate {}: not a run directory (no {CONFIG_FILE})",
+            gate_dir.display()
+        );
+    }
+    let gate = Arc::new(LoadedModel::load(gate_dir, device)?);
+    let same_dir = |dir: &Path| match (dir.canonicalize(), gate_dir.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let mut reasons = Vec::new();
+    for model in &mut models {
+        if same_dir(&model.dir) {
+            continue;
+        }
+        match model.predictor.check_gate(&gate.predictor) {
+            Ok(()) => model.gate = Some(Arc::clone(&gate)),
+            Err(e) => reasons.push(e.to_string()),
+        }
+    }
+    if models.iter().all(|m| m.gate.is_none()) {
+        bail!(
+            "--gate {} fits none of the models in {}: {}",
+            gate_dir.display(),
+            model_dir.display(),
+            if reasons.is_empty() {
+                "it is the only model there".to_string()
+            } else {
+                reasons.join("; ")
+            }
+        );
+    }
+    Ok(models)
+}
+
+/// The name shown for a run directory: its last component.
+fn dir_name(dir: &Path) -> String {
+    dir.file_name().map_or_else(
+        || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// The run directories in `dir`: itself if it holds a config.json, else its
+/// sub-folders that do (sorted).
+pub(crate) fn run_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if dir.join(CONFIG_FILE).is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read model folder {}", dir.display()))?;
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(CONFIG_FILE).is_file())
+        .collect();
+    dirs.sort();
+    if dirs.is_empty() {
+        bail!(
+            "{} is neither a run directory (no {CONFIG_FILE}) nor a folder of run directories",
+            dir.display()
+        );
+    }
+    Ok(dirs)
+}
+
+/// The shipped `models/` folder: `$LUNGSOUND_MODELS`, else `models/` beside
+/// the executable or in one of its parent folders (an installed tree or
+/// `target/<profile>/`), else the source tree's (compile-time path).
+pub(crate) fn default_models() -> anyhow::Result<PathBuf> {
+    let mut tried = Vec::new();
+    if let Some(dir) = std::env::var_os(MODELS_ENV).filter(|d| !d.is_empty()) {
+        let dir = PathBuf::from(dir);
+        if dir.is_dir() {
+            return Ok(dir);
+        }
+        tried.push(format!("{} (${MODELS_ENV})", dir.display()));
+    }
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.canonicalize().ok())
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        for dir in exe_dir.ancestors().take(4) {
+            let candidate = dir.join("models");
+            if is_models_folder(&candidate) {
+                return Ok(candidate);
+            }
+            tried.push(candidate.display().to_string());
+        }
+    }
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    if is_models_folder(&source) {
+        return Ok(source.canonicalize().unwrap_or(source));
+    }
+    tried.push(source.display().to_string());
+    bail!(
+        "no models folder found; looked in: {}. Pass --model RUN_DIR or set ${MODELS_ENV}",
+        tried.join(", ")
+    )
+}
+
+fn is_models_folder(dir: &Path) -> bool {
+    dir.is_dir() && run_dirs(dir).is_ok()
+}
