@@ -390,10 +390,13 @@ fn run(
         state.history.push(record);
         state.epochs_done += 1;
         state.ema_updates = ema.updates();
-        if config
-            .training
-            .patience
-            .is_some_and(|p| state.epochs_since_best >= p)
+        // Early stopping cuts the schedule short; out of patience on the last
+        // epoch, the run simply ended.
+        if state.epochs_done < config.training.epochs
+            && config
+                .training
+                .patience
+                .is_some_and(|p| state.epochs_since_best >= p)
         {
             state.stopped_early = true;
         }

@@ -7,6 +7,8 @@
 // More tests in this binary (one test binary per crate; they share the fixtures below).
 #[path = "train/augment.rs"]
 mod augment;
+#[path = "train/early_stopping.rs"]
+mod early_stopping;
 #[path = "train/recipes.rs"]
 mod recipes;
 
