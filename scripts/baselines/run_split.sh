@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# The event tasks (1-1, 1-2) on another patient-wise split of SPRSound train2022: both baselines
-# and lungsound's shipped recipes, trained and scored on the same split. Checks whether the leads
-# measured on the default split (seed 2022) hold on patients chosen by another seed.
+# The SPRSound tasks on another patient-wise split of train2022: both baselines and lungsound's
+# shipped recipes, trained and scored on the same split. Checks whether the leads measured on the
+# default split (seed 2022) hold on patients chosen by another seed.
 #
-#   scripts/baselines/run_split.sh SEED [LUNGSOUND]
+#   scripts/baselines/run_split.sh SEED [events|records|all]
 #
-# SEED: the split seed (val_fraction 0.2, as the training default); LUNGSOUND: the binary
-# (default target/release/lungsound; copy it elsewhere first if you rebuild while this runs).
-# Two streams run side by side, one thread each (about an hour on 2 cores):
-#   A: the CNN baseline on 1-1;
-#   B: lungsound 1-2 (default recipe) and 1-1 (its recipe), the CNN on 1-2, MFCC+SVM on both.
+# SEED: the split seed (val_fraction 0.2, as the training default). The part (default all):
+#   events:  1-1 and 1-2. Stream A: the CNN on 1-1. Stream B: lungsound 1-2 (default recipe),
+#            1-1 (its recipe) and 1-2 gated by that 1-1 run, then the CNN on 1-2, MFCC+SVM on both.
+#   records: 2-1 and 2-2. Stream A: the CNN on 2-1 and 2-2. Stream B: lungsound 2-2 (the shipped
+#            model's command), scored on 2-2 and on 2-1, then MFCC+SVM on both.
+# The two streams run side by side, one thread each. $LUNGSOUND is the binary (default
+# target/release/lungsound; copy it elsewhere first if you rebuild while this runs).
 # Outputs: scripts/baselines/results/split$SEED/ (baseline JSON and logs, lungsound's metrics
 # JSON) and runs/split$SEED/ (the lungsound runs, gitignored).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SEED=${1:?usage: run_split.sh SEED [LUNGSOUND]}
-BIN=${2:-target/release/lungsound}
+SEED=${1:?usage: run_split.sh SEED [events|records|all]}
+PART=${2:-all}
+BIN=${LUNGSOUND:-target/release/lungsound}
 PY=${PY:-.venv-baselines/bin/python}
 DATA=../shared/data/sprsound/train2022
 SPLIT=scripts/baselines/splits/sprsound-train2022-seed$SEED-val0.2.csv
@@ -29,37 +32,63 @@ if [[ ! -f $SPLIT ]]; then
     "$DATA" --val-fraction 0.2 --seed "$SEED" --out "$SPLIT"
 fi
 
-cnn() {
-  "$PY" scripts/baselines/cnn_pytorch.py --task "$1" --epochs 12 --n-mels 64 --hop-length 256 \
+cnn() { # task epochs
+  "$PY" scripts/baselines/cnn_pytorch.py --task "$1" --epochs "$2" --n-mels 64 --hop-length 256 \
     --split "$SPLIT" --out-dir "$OUT" --max-minutes 75 >"$OUT/cnn_pytorch_$1.log" 2>&1
 }
 
-lungsound_run() { # name recipe
-  "$BIN" train --recipe "$2" --out "$RUNS/$1" --split-seed "$SEED" \
-    --cache-dir runs/ablation/.cache --threads 1 --device cpu --quiet >"$RUNS/$1.log" 2>&1
-  "$BIN" evaluate --model "$RUNS/$1" --data "$DATA" --split val --out "$RUNS/$1/eval" --threads 1 --device cpu \
-    >>"$RUNS/$1.log" 2>&1
-  cp "$RUNS/$1/eval/metrics.json" "$OUT/lungsound_$1.json"
+mfcc() { # tasks...
+  "$PY" scripts/baselines/mfcc_svm.py --tasks "$@" --split "$SPLIT" --out-dir "$OUT" \
+    >"$OUT/mfcc_svm_$(IFS=_; echo "$*").log" 2>&1
 }
 
-stream_a() { cnn 1-1; }
-
-stream_b() {
-  lungsound_run events-1-2 recipes/sprsound-default.toml
-  lungsound_run events-1-1 recipes/sprsound-events-1-1.toml
-  "$BIN" evaluate --model "$RUNS/events-1-2" --gate "$RUNS/events-1-1" --data "$DATA" --split val --threads 1 --device cpu \
-    --out "$RUNS/events-1-2/eval-gated" >>"$RUNS/events-1-2.log" 2>&1
-  cp "$RUNS/events-1-2/eval-gated/metrics.json" "$OUT/lungsound_events-1-2-gated.json"
-  cnn 1-2
-  "$PY" scripts/baselines/mfcc_svm.py --tasks 1-1 1-2 --split "$SPLIT" --out-dir "$OUT" \
-    >"$OUT/mfcc_svm.log" 2>&1
+evaluate() { # run name [evaluate options...]
+  local run=$1 name=$2
+  shift 2
+  "$BIN" evaluate --model "$RUNS/$run" --data "$DATA" --split val --out "$RUNS/$run/eval-$name" \
+    --threads 1 --device cpu "$@" >>"$RUNS/$run.log" 2>&1
+  cp "$RUNS/$run/eval-$name/metrics.json" "$OUT/lungsound_$name.json"
 }
 
-stream_a &
-a=$!
-stream_b &
-b=$!
-status=0
-wait "$a" || { echo "stream A (CNN 1-1) failed; see $OUT/cnn_pytorch_1-1.log" >&2; status=1; }
-wait "$b" || { echo "stream B failed; see $OUT and $RUNS/*.log" >&2; status=1; }
-exit "$status"
+train() { # run [train options...]
+  local run=$1
+  shift
+  "$BIN" train --out "$RUNS/$run" --split-seed "$SEED" --cache-dir runs/ablation/.cache \
+    --threads 1 --device cpu --quiet "$@" >"$RUNS/$run.log" 2>&1
+}
+
+events_a() { cnn 1-1 12; }
+events_b() {
+  train events-1-2 --recipe recipes/sprsound-default.toml
+  evaluate events-1-2 1-2
+  train events-1-1 --recipe recipes/sprsound-events-1-1.toml
+  evaluate events-1-1 1-1
+  evaluate events-1-2 1-2-gated --gate "$RUNS/events-1-1"
+  cnn 1-2 12
+  mfcc 1-1 1-2
+}
+
+records_a() { cnn 2-1 15 && cnn 2-2 15; }
+records_b() {
+  train records-2-2 --dataset sprsound --data "$DATA" --task 2-2 --epochs 20 --patience 8
+  evaluate records-2-2 2-2
+  evaluate records-2-2 2-1 --task 2-1
+  mfcc 2-1 2-2
+}
+
+side_by_side() { # part
+  "$1"_a &
+  local a=$!
+  "$1"_b &
+  local b=$!
+  local status=0
+  wait "$a" || { echo "$1: stream A (CNN) failed; see $OUT/cnn_pytorch_*.log" >&2; status=1; }
+  wait "$b" || { echo "$1: stream B failed; see $OUT and $RUNS/*.log" >&2; status=1; }
+  return "$status"
+}
+
+case $PART in
+  events | records) side_by_side "$PART" ;;
+  all) side_by_side events && side_by_side records ;;
+  *) echo "unknown part '$PART': events, records or all" >&2; exit 2 ;;
+esac

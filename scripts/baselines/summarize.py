@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Prints a Markdown table of the baseline results (scripts/baselines/results/*.json)."""
+"""Prints a Markdown table of the baseline results (scripts/baselines/results/*.json).
+
+`lungsound_<task>.json` files (`metrics.json` of `lungsound evaluate`, as `run_split.sh` copies them)
+are listed too, as method `lungsound`; `<task>` is the file name's rest (e.g. `1-2-gated`).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,14 @@ def main():
     rows = []
     for f in sorted(args.results.glob("*.json")):
         r = json.loads(f.read_text())
+        if f.stem.startswith("lungsound_"):
+            b = r["biocas"]
+            rows.append(
+                f"| lungsound | {f.stem.removeprefix('lungsound_')} | {b['score']:.3f} | {b['sensitivity']:.3f} | "
+                f"{b['specificity']:.3f} | {r['accuracy']:.3f} | –/{r['n_samples']} | "
+                "shipped recipe; epoch with the best val Score (EMA weights) | – |"
+            )
+            continue
         v = r["val"]
         if r["method"].startswith("cnn"):
             o = r["optim"]
