@@ -13,7 +13,7 @@
 # The two streams run side by side, one thread each. $LUNGSOUND is the binary (default
 # target/release/lungsound; copy it elsewhere first if you rebuild while this runs).
 # Outputs: scripts/baselines/results/split$SEED/ (baseline JSON and logs, lungsound's metrics
-# JSON) and runs/split$SEED/ (the lungsound runs, gitignored).
+# JSON and logs) and runs/split$SEED/ (the lungsound runs, gitignored).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SEED=${1:?usage: run_split.sh SEED [events|records|all]}
@@ -48,6 +48,7 @@ evaluate() { # run name [evaluate options...]
   "$BIN" evaluate --model "$RUNS/$run" --data "$DATA" --split val --out "$RUNS/$run/eval-$name" \
     --threads 1 --device cpu "$@" >>"$RUNS/$run.log" 2>&1
   cp "$RUNS/$run/eval-$name/metrics.json" "$OUT/lungsound_$name.json"
+  cp "$RUNS/$run.log" "$OUT/lungsound_$run.log" # per-epoch training log and the evaluations
 }
 
 train() { # run [train options...]

@@ -26,7 +26,7 @@ def main():
             rows.append(
                 f"| lungsound | {f.stem.removeprefix('lungsound_')} | {b['score']:.3f} | {b['sensitivity']:.3f} | "
                 f"{b['specificity']:.3f} | {r['accuracy']:.3f} | –/{r['n_samples']} | "
-                "shipped recipe; epoch with the best val Score (EMA weights) | – |"
+                "the shipped model's settings; epoch with the best val Score | – |"
             )
             continue
         v = r["val"]
