@@ -1,8 +1,9 @@
 //! Mel spectrograms of every WAV/FLAC file in a folder, in parallel, as `.npy`.
 //!
-//! A stand-in for `lungsound features DIR --kind mel --out OUTDIR` until the CLI
-//! wires it, used to measure the end-to-end speed against librosa
-//! (`scripts/bench/mel_vs_librosa.py --lungsound-cmd ...`).
+//! The library path of `lungsound features DIR --kind mel --out OUTDIR` without
+//! the CLI (which links libtorch and pays ~0.17 s to load it), with per-stage
+//! timings; used to measure the speed against librosa
+//! (`scripts/bench/mel_vs_librosa.py --lungsound-cmd ...`, BENCHMARKS.md).
 //!
 //! ```text
 //! cargo run --release -p lungsound-features --example mel_dir -- DIR OUTDIR [--db] [--threads N]
