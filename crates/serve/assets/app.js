@@ -150,10 +150,15 @@
     renderResult(state.results[0]);
   }
 
+  // "name", or "name gated by gate" for a two-stage prediction (`gated_by`).
+  function modelName(m) {
+    return (m.model || "") + (m.gated_by ? ` gated by ${m.gated_by}` : "");
+  }
+
   // The server's JSON is `lungsound predict --json` for one file: {file, sample_rate,
   // duration_s, predictions: [{model, gated_by?, task, classes, label, probabilities,
-  // events, segments, warnings}]}; `gated_by` names the gate of a two-stage prediction. `events` (when events were sent) or `segments` (sliding
-  // windows) make the timeline.
+  // events, segments, warnings}]}. `events` (when events were sent) or `segments`
+  // (sliding windows) make the timeline.
   function normalise(json) {
     const list = Array.isArray(json.predictions) && json.predictions.length ? json.predictions : [json];
     return list.map((m) => {
@@ -169,7 +174,7 @@
       });
       let label = m.label != null ? String(m.label) : (probs ? classes[argmax(probs)] : null);
       return {
-        raw: json, model: (m.model || "") + (m.gated_by ? ` gated by ${m.gated_by}` : ""), classes, probs, label, events: timeline, fromEvents,
+        raw: json, model: modelName(m), classes, probs, label, events: timeline, fromEvents,
         task: m.task || "", warnings: Array.isArray(m.warnings) ? m.warnings : [],
         duration: Number(json.duration_s || m.duration_s || state.duration || 0),
       };

@@ -167,7 +167,10 @@ impl Predictor {
     /// Checks that `gate` can gate this model in [`predict_gated`](Self::predict_gated):
     /// a Normal-vs-abnormal model of the same dataset that this model's classes fold
     /// into (a 1-1 model for a 1-2 model), whose sliding windows line up with this
-    /// model's (same sample rate, clip length and window hop).
+    /// model's (same sample rate, clip length and window hop). The windows are
+    /// required to line up even though given events would not need it, so that a
+    /// pair checked once (as `predict --gate` and `serve --gate` do at start-up)
+    /// works for recordings with and without events.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming both run directories and what differs.

@@ -20,6 +20,7 @@ pub(crate) struct LoadedModel {
     pub name: String,
     /// The run directory.
     pub dir: PathBuf,
+    /// The run, loaded.
     pub predictor: Predictor,
     /// The gate applied to this model's predictions, when `--gate` was given and fits it.
     pub gate: Option<Arc<LoadedModel>>,
@@ -88,7 +89,10 @@ pub(crate) fn load_models(
             gate_dir.display()
         );
     }
-    let gate = Arc::new(LoadedModel::load(gate_dir, device)?);
+    let gate = Arc::new(
+        LoadedModel::load(gate_dir, device)
+            .with_context(|| format!("--gate {}", gate_dir.display()))?,
+    );
     let same_dir = |dir: &Path| match (dir.canonicalize(), gate_dir.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
@@ -103,7 +107,11 @@ pub(crate) fn load_models(
             Err(e) => reasons.push(e.to_string()),
         }
     }
-    if models.iter().all(|m| m.gate.is_none()) {
+    if models.iter().any(|m| m.gate.is_some()) {
+        for reason in &reasons {
+            tracing::info!("not gated: {reason}");
+        }
+    } else {
         bail!(
             "--gate {} fits none of the models in {}: {}",
             gate_dir.display(),
