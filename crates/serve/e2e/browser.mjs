@@ -1,8 +1,10 @@
 // End-to-end test of the lungsound web page in headless Chromium (Playwright).
 //
-// Run by crates/serve/tests/serve/browser.rs against a server it started; by hand:
+// Run by crates/serve/tests/serve/browser.rs against servers it started; by hand:
 //   SERVE_URL=http://127.0.0.1:8080 RECORDING=rec.flac [ANNOTATION=rec.json] \
-//   NOT_AUDIO=notes.txt SCREENSHOT_DIR=/tmp node crates/serve/e2e/browser.mjs
+//   NOT_AUDIO=notes.txt SCREENSHOT_DIR=/tmp [TWO_MODELS_URL=http://127.0.0.1:8081] \
+//   node crates/serve/e2e/browser.mjs
+// TWO_MODELS_URL: a server listing two models, the second gated (`gated_by`).
 // Exits 0 when every check passes, 1 otherwise (each failure printed).
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,9 +23,12 @@ const annotation = process.env.ANNOTATION || null;
 const notAudio = env("NOT_AUDIO");
 const shots = env("SCREENSHOT_DIR");
 const executablePath = env("CHROMIUM", "/usr/bin/chromium");
+const twoModelsUrl = process.env.TWO_MODELS_URL || null;
 
-if (!/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(url)) {
-  throw new Error(`SERVE_URL must be a loopback address, got ${url}`);
+for (const u of [url, twoModelsUrl].filter(Boolean)) {
+  if (!/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(u)) {
+    throw new Error(`server URLs must be loopback addresses, got ${u}`);
+  }
 }
 
 const failures = [];
@@ -51,11 +56,12 @@ try {
   const problems = [];
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  // Nothing may leave the machine: every request goes to the server under test.
-  const origin = new URL(url).origin;
+  // Nothing may leave the machine: every request goes to a server under test.
+  const origins = [url, twoModelsUrl].filter(Boolean).map((u) => new URL(u).origin);
   page.on("request", (r) => {
     const u = r.url();
-    if (!u.startsWith(origin) && !u.startsWith("blob:") && !u.startsWith("data:")) problems.push(`remote request: ${u}`);
+    const local = origins.some((o) => u.startsWith(o)) || u.startsWith("blob:") || u.startsWith("data:");
+    if (!local) problems.push(`remote request: ${u}`);
   });
 
   await page.goto(url, { waitUntil: "load" });
@@ -143,6 +149,24 @@ try {
   // response is a failed resource load, which Chromium logs to the console.
   const unexpected = problems.filter((p) => !/status of 415/.test(p));
   check(unexpected.length === 0, `no console errors or remote requests${unexpected.length ? ": " + unexpected.join(" | ") : ""}`);
+
+  // Two models, the second gated: the chooser lists both and switching shows the gated one.
+  if (twoModelsUrl) {
+    problems.length = 0;
+    await page.goto(twoModelsUrl, { waitUntil: "load" });
+    await page.setInputFiles("#file-input", recording);
+    await page.locator("#verdict-label").waitFor({ state: "visible" });
+    check(await page.locator("#model-choice").isVisible(), "two models: the model selector is shown");
+    const options = await page.locator("#model-select option").allInnerTexts();
+    check(options.length === 2 && options[0].startsWith("stand-in (task")
+      && options[1].startsWith("stand-in-gated gated by stand-in-gate (task"), `the selector names both models (${options.join(" | ")})`);
+    await page.selectOption("#model-select", "1");
+    await page.waitForFunction(() => /gated by/.test(document.getElementById("result-facts").textContent));
+    const facts2 = await page.locator("#result-facts").innerText();
+    check(facts2.startsWith("stand-in-gated gated by stand-in-gate"), `choosing the gated model shows it (${facts2})`);
+    check(problems.length === 0, `two models: no console errors${problems.length ? ": " + problems.join(" | ") : ""}`);
+    await page.screenshot({ path: join(shots, "serve-page-two-models.png"), fullPage: true });
+  }
 } catch (err) {
   failures.push(String(err && err.stack || err));
   console.log(`FAIL ${err && err.stack || err}`);

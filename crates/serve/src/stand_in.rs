@@ -25,9 +25,14 @@ const WINDOW_S: f64 = 2.0;
 /// `probabilities`); without, `segments` tiles the recording with 2-second windows,
 /// neighbours with the same label merged (`start_s`, `end_s`, `label`, `confidence`,
 /// `windows`).
+///
+/// [`with_gated_copy`](StandInClassifier::with_gated_copy) adds a second model, as
+/// `lungsound serve --gate` lists a gated one: `stand-in-gated`, `gated_by: "stand-in-gate"`,
+/// the same numbers (for the page's model chooser).
 #[derive(Debug, Clone, Default)]
 pub struct StandInClassifier {
     delay: Duration,
+    gated_copy: bool,
 }
 
 impl StandInClassifier {
@@ -40,6 +45,12 @@ impl StandInClassifier {
     /// compute), to exercise queueing and capacity limits.
     pub fn with_delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// Answers for two models: `stand-in`, then `stand-in-gated` (with `gated_by`).
+    pub fn with_gated_copy(mut self) -> Self {
+        self.gated_copy = true;
         self
     }
 }
@@ -84,26 +95,31 @@ impl Classifier for StandInClassifier {
             }
             None => (Vec::new(), merge(&spans, &probs)),
         };
+        let prediction = json!({
+            "model": "stand-in",
+            "task": "2-2",
+            "classes": CLASSES,
+            "duration_s": duration_s,
+            "label": CLASSES[argmax(&mean)],
+            "probabilities": mean,
+            "events": event_list,
+            "segments": segments,
+            "warnings": [],
+        });
+        let mut predictions = vec![prediction];
+        if self.gated_copy {
+            predictions.push(gated(&predictions[0], "model"));
+        }
         Ok(json!({
             "file": name,
             "sample_rate": audio.sample_rate,
             "duration_s": duration_s,
-            "predictions": [{
-                "model": "stand-in",
-                "task": "2-2",
-                "classes": CLASSES,
-                "duration_s": duration_s,
-                "label": CLASSES[argmax(&mean)],
-                "probabilities": mean,
-                "events": event_list,
-                "segments": segments,
-                "warnings": [],
-            }],
+            "predictions": predictions,
         }))
     }
 
     fn models(&self) -> Vec<Value> {
-        vec![json!({
+        let model = json!({
             "name": "stand-in",
             "description": "Deterministic stand-in for tests and demos: scores are a fixed function of RMS level \
                             and zero-crossing rate, not a trained model.",
@@ -111,8 +127,21 @@ impl Classifier for StandInClassifier {
             "level": "record",
             "classes": CLASSES,
             "metrics": {},
-        })]
+        });
+        let mut models = vec![model];
+        if self.gated_copy {
+            models.push(gated(&models[0], "name"));
+        }
+        models
     }
+}
+
+/// `entry` renamed `stand-in-gated` (its `key` field) and marked `gated_by: "stand-in-gate"`.
+fn gated(entry: &Value, key: &str) -> Value {
+    let mut copy = entry.clone();
+    copy[key] = json!("stand-in-gated");
+    copy["gated_by"] = json!("stand-in-gate");
+    copy
 }
 
 /// Neighbouring windows with the same label merged into segments.
@@ -242,6 +271,29 @@ mod tests {
         assert_eq!(events[1]["index"], 1);
         assert!(CLASSES.contains(&events[0]["label"].as_str().expect("label")));
         assert_eq!(out["predictions"][0]["segments"], json!([]));
+    }
+
+    #[test]
+    fn the_gated_copy_is_a_second_model_with_the_same_numbers() {
+        let a = audio((0..8000).map(|i| ((i % 40) as f32 / 40.0) - 0.5).collect());
+        let plain = StandInClassifier::new();
+        let two = StandInClassifier::new().with_gated_copy();
+        let (one, both) = (
+            plain.predict(&a, "x.wav", None).expect("ok"),
+            two.predict(&a, "x.wav", None).expect("ok"),
+        );
+        let predictions = both["predictions"].as_array().expect("array");
+        assert_eq!(predictions.len(), 2);
+        assert_eq!(predictions[0], one["predictions"][0]);
+        assert_eq!(predictions[1]["model"], "stand-in-gated");
+        assert_eq!(predictions[1]["gated_by"], "stand-in-gate");
+        assert_eq!(
+            predictions[1]["probabilities"],
+            predictions[0]["probabilities"]
+        );
+        let names: Vec<Value> = two.models().iter().map(|m| m["name"].clone()).collect();
+        assert_eq!(names, [json!("stand-in"), json!("stand-in-gated")]);
+        assert!(plain.models()[0].get("gated_by").is_none());
     }
 
     #[test]

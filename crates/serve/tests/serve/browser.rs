@@ -1,7 +1,7 @@
-//! The web page in headless Chromium: starts a server with the stand-in classifier, runs
-//! `e2e/browser.mjs` (Playwright) against it, which uploads a real recording (a synthetic
-//! one without ../shared/data), checks what the page shows and saves screenshots under
-//! `$CARGO_TARGET_TMPDIR/serve-e2e/`.
+//! The web page in headless Chromium: starts a server with the stand-in classifier (and a
+//! second one that lists two models, one gated), runs `e2e/browser.mjs` (Playwright) against
+//! them, which uploads a real recording (a synthetic one without ../shared/data), checks what
+//! the page shows and saves screenshots under `$CARGO_TARGET_TMPDIR/serve-e2e/`.
 //!
 //! Needs `node`, Chromium (`/usr/bin/chromium`, or `$LUNGSOUND_CHROMIUM`) and
 //! `npm ci --prefix crates/serve/e2e`. Without them the test is skipped with a loud message,
@@ -10,7 +10,10 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use lungsound_serve::{ServeConfig, StandInClassifier};
 
 use crate::TestServer;
 
@@ -64,11 +67,18 @@ async fn page_shows_the_prediction_for_an_uploaded_recording() {
     std::fs::create_dir_all(&shots).expect("screenshot dir");
 
     let server = TestServer::stand_in().await;
+    // Two models, one gated (as `lungsound serve --gate` lists them): the model chooser.
+    let two_models = TestServer::start(
+        Arc::new(StandInClassifier::new().with_gated_copy()),
+        ServeConfig::default(),
+    )
+    .await;
     let mut command = Command::new(node);
     command
         .arg(e2e.join("browser.mjs"))
         .current_dir(&e2e)
         .env("SERVE_URL", format!("http://{}/", server.addr))
+        .env("TWO_MODELS_URL", format!("http://{}/", two_models.addr))
         .env("RECORDING", &recording)
         .env("NOT_AUDIO", &not_audio)
         .env("SCREENSHOT_DIR", &shots)
@@ -82,6 +92,7 @@ async fn page_shows_the_prediction_for_an_uploaded_recording() {
         .await
         .expect("join");
     server.stop().await;
+    two_models.stop().await;
     let (ok, stdout, stderr) = output;
     println!("{stdout}");
     eprintln!("{stderr}");
