@@ -90,6 +90,15 @@ pub struct EventPrediction {
     pub probabilities: Vec<f32>,
 }
 
+/// The clips of one recording with their features (f16 bits, clip after clip).
+struct CutClips {
+    spans: Vec<ClipSpan>,
+    values: Vec<u16>,
+    warnings: Vec<String>,
+    /// Length of the preprocessed recording (s).
+    duration_s: f64,
+}
+
 /// The clips of one recording with their class probabilities.
 struct ClassifiedClips {
     spans: Vec<ClipSpan>,
@@ -213,24 +222,52 @@ impl Predictor {
         gate: &Predictor,
     ) -> Result<RecordingPrediction> {
         self.check_gate(gate)?;
-        let mut clips = self.classify_clips(audio, events)?;
-        let gate_clips = gate.classify_clips(audio, events)?;
+        let cut = self.cut_clips(audio, events)?;
+        let probs = self.clip_probabilities(&cut.values, cut.spans.len())?;
         let gate_normal = gate.config.task.normal_class();
+        let p_normal: Vec<f32> = if gate.config.features == self.config.features {
+            // Trained on the same features (the shipped pair): the gate scores
+            // these very clips, as `evaluate --gate` reuses the feature set.
+            gate.clip_probabilities(&cut.values, cut.spans.len())?
+                .iter()
+                .map(|p| p[gate_normal])
+                .collect()
+        } else {
+            gate.normal_by_span(audio, events, &cut.spans)?
+        };
+        let clips = ClassifiedClips {
+            probs: crate::gate::gated(&probs, &p_normal, self.config.task.normal_class()),
+            spans: cut.spans,
+            warnings: cut.warnings,
+            duration_s: cut.duration_s,
+        };
+        Ok(self.assemble(clips, events.is_some()))
+    }
+
+    /// This model's (a gate's) probability of Normal for each of `spans`,
+    /// computed on its own clips of `audio` and matched by span.
+    fn normal_by_span(
+        &self,
+        audio: &Audio,
+        events: Option<&[(f64, f64)]>,
+        spans: &[ClipSpan],
+    ) -> Result<Vec<f32>> {
+        let own = self.classify_clips(audio, events)?;
+        let normal = self.config.task.normal_class();
         let key = |s: &ClipSpan| (s.event_index, s.start_s.to_bits(), s.end_s.to_bits());
-        let by_span: HashMap<_, f32> = gate_clips
+        let by_span: HashMap<_, f32> = own
             .spans
             .iter()
-            .zip(&gate_clips.probs)
-            .map(|(s, p)| (key(s), p[gate_normal]))
+            .zip(&own.probs)
+            .map(|(s, p)| (key(s), p[normal]))
             .collect();
-        let p_normal = clips
-            .spans
+        spans
             .iter()
             .map(|s| {
                 by_span.get(&key(s)).copied().ok_or_else(|| {
                     Error::NoData(format!(
                         "the gate {} cannot classify the clip at {:.2}–{:.2} s{}",
-                        gate.run_dir.display(),
+                        self.run_dir.display(),
                         s.start_s,
                         s.end_s,
                         s.event_index
@@ -238,18 +275,28 @@ impl Predictor {
                     ))
                 })
             })
-            .collect::<Result<Vec<f32>>>()?;
-        clips.probs = crate::gate::gated(&clips.probs, &p_normal, self.config.task.normal_class());
-        Ok(self.assemble(clips, events.is_some()))
+            .collect()
     }
 
-    /// Resamples, preprocesses and cuts `audio` into the model's clips (the
-    /// given events, or sliding windows) and classifies each.
+    /// Cuts `audio` into the model's clips and classifies each (see [`Self::cut_clips`]).
     fn classify_clips(
         &self,
         audio: &Audio,
         events: Option<&[(f64, f64)]>,
     ) -> Result<ClassifiedClips> {
+        let cut = self.cut_clips(audio, events)?;
+        let probs = self.clip_probabilities(&cut.values, cut.spans.len())?;
+        Ok(ClassifiedClips {
+            spans: cut.spans,
+            probs,
+            warnings: cut.warnings,
+            duration_s: cut.duration_s,
+        })
+    }
+
+    /// Resamples, preprocesses and cuts `audio` into the model's clips (the
+    /// given events, or sliding windows), with their features.
+    fn cut_clips(&self, audio: &Audio, events: Option<&[(f64, f64)]>) -> Result<CutClips> {
         let settings = &self.config.features;
         let samples = if audio.sample_rate == settings.sample_rate {
             audio.samples.clone()
@@ -294,10 +341,9 @@ impl Predictor {
                     .map_or(String::new(), |w| format!(" ({w})"))
             )));
         }
-        let probs = self.clip_probabilities(&clips.values, clips.spans.len())?;
-        Ok(ClassifiedClips {
+        Ok(CutClips {
             spans: clips.spans,
-            probs,
+            values: clips.values,
             warnings,
             duration_s,
         })

@@ -87,7 +87,7 @@ fn a_binary_gate_decides_normal_and_the_fine_model_the_abnormal_class() {
     let coarse_dir = dir.path().join("coarse-gate-eval");
     evaluate_run(&coarse_gate, &f.data, &coarse_dir, &options).unwrap();
     let mut coarse = options.clone();
-    coarse.gate = Some(coarse_gate);
+    coarse.gate = Some(coarse_gate.clone());
     let coarse_gated = dir.path().join("coarse-gated");
     evaluate_run(&fine_run, &f.data, &coarse_gated, &coarse).unwrap();
     for (g, q) in rows(&coarse_dir).iter().zip(&rows(&coarse_gated)) {
@@ -133,6 +133,19 @@ fn a_binary_gate_decides_normal_and_the_fine_model_the_abnormal_class() {
             assert!((q[c] - (1.0 - g[0]) * p[c] / abnormal).abs() < 1e-5);
         }
     }
+    // A gate on other features (20 mel bands) scores its own clips, matched by span.
+    let coarse = Predictor::load(&coarse_gate, Device::Cpu).unwrap();
+    let by_coarse = coarse.predict(&audio, Some(&events)).unwrap();
+    let coarse_gated = fine.predict_gated(&audio, Some(&events), &coarse).unwrap();
+    assert_eq!(coarse_gated.events.len(), 2);
+    for (q, g) in coarse_gated.events.iter().zip(&by_coarse.events) {
+        let (q, g) = (&q.probabilities, &g.probabilities);
+        assert!((q[0] - g[0]).abs() < 1e-6, "{q:?} vs coarse gate {g:?}");
+    }
+    let coarse_timeline = fine.predict_gated(&audio, None, &coarse).unwrap();
+    let coarse_alone = coarse.predict(&audio, None).unwrap();
+    assert!((coarse_timeline.probabilities[0] - coarse_alone.probabilities[0]).abs() < 1e-6);
+
     let timeline = fine.predict_gated(&audio, None, &gate).unwrap();
     let gate_timeline = gate.predict(&audio, None).unwrap();
     // The record-level Normal is the mean of the windows' gate Normal.
