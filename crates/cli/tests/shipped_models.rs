@@ -180,6 +180,15 @@ fn evaluate_val(train2022: &Path, out: &Path, args: &[&str]) -> serde_json::Valu
     serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap()
 }
 
+/// `../shared/data/sprsound/train2022`, or `None` (with a skip message) when the data is absent.
+fn train2022() -> Option<PathBuf> {
+    let data = lungsound_testutil::shared_data();
+    if data.is_none() {
+        eprintln!("skipped: ../shared/data is absent");
+    }
+    Some(data?.join("sprsound/train2022"))
+}
+
 /// The validation Score written in a model card's selected-epoch table.
 fn card_score(model: &str) -> f64 {
     let card = card(model);
@@ -193,11 +202,9 @@ fn card_score(model: &str) -> f64 {
 
 #[test]
 fn the_shipped_event_model_reproduces_its_validation_score() {
-    let Some(data) = lungsound_testutil::shared_data() else {
-        eprintln!("skipped: ../shared/data is absent");
+    let Some(train2022) = train2022() else {
         return;
     };
-    let train2022 = data.join("sprsound/train2022");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("eval");
     let metrics = evaluate_val(
@@ -234,11 +241,9 @@ fn card_gated_score() -> f64 {
 
 #[test]
 fn the_shipped_1_1_model_and_the_gated_1_2_evaluation_reproduce_their_cards() {
-    let Some(data) = lungsound_testutil::shared_data() else {
-        eprintln!("skipped: ../shared/data is absent");
+    let Some(train2022) = train2022() else {
         return;
     };
-    let train2022 = data.join("sprsound/train2022");
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let evaluate = |extra: &[&str], out: &Path| -> serde_json::Value {
