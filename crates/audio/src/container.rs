@@ -1,5 +1,5 @@
-//! Recognising the container from a file's first bytes and opening symphonia's reader for
-//! it; mapping symphonia's errors onto ours.
+//! Recognising the container from a file's first bytes, opening symphonia's FLAC reader
+//! (WAV is read by [`crate::wav`]), and mapping symphonia's errors onto ours.
 
 use std::io;
 use std::path::Path;
@@ -7,7 +7,7 @@ use std::path::Path;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
-use symphonia::default::formats::{FlacReader, WavReader};
+use symphonia::default::formats::FlacReader;
 
 use crate::error::Error;
 use crate::info::Codec;
@@ -28,7 +28,9 @@ pub(crate) fn sniff(head: &[u8], file_len: u64, path: &Path) -> Result<(Codec, u
     }
     match &head[..4] {
         b"fLaC" => Ok((Codec::Flac, 0)),
-        b"RIFF" if head.len() >= 12 && &head[8..12] == b"WAVE" => Ok((Codec::Wav, 0)),
+        b"RIFF" | b"RIFX" | b"RF64" if head.len() >= 12 && &head[8..12] == b"WAVE" => {
+            Ok((Codec::Wav, 0))
+        }
         b"RIFF" if head.len() >= 12 => Err(not_audio(format!(
             "a RIFF file of type {}, not WAVE",
             describe_bytes(&head[8..12])
@@ -36,8 +38,7 @@ pub(crate) fn sniff(head: &[u8], file_len: u64, path: &Path) -> Result<(Codec, u
         b"RIFF" => Err(not_audio(format!(
             "a RIFF header cut off after {file_len} bytes"
         ))),
-        b"RIFX" => Err(unsupported("big-endian WAV (RIFX)")),
-        b"RF64" | b"BW64" => Err(unsupported("64-bit WAV (RF64/BW64)")),
+        b"BW64" => Err(unsupported("64-bit broadcast WAV (BW64)")),
         _ if head.len() >= 10 && &head[..3] == b"ID3" => {
             // ID3v2: 10-byte header, 28-bit "syncsafe" size, optional 10-byte footer.
             let size = head[6..10]
@@ -71,20 +72,13 @@ fn describe_bytes(bytes: &[u8]) -> String {
     }
 }
 
-pub(crate) fn open_reader(
+/// Opens symphonia's FLAC reader on a stream positioned at the `fLaC` marker.
+pub(crate) fn open_flac_reader(
     mss: MediaSourceStream,
-    codec: Codec,
     path: &Path,
 ) -> Result<Box<dyn FormatReader>, Error> {
     let options = FormatOptions::default();
-    let reader: Result<Box<dyn FormatReader>, SymError> = match codec {
-        Codec::Wav => {
-            WavReader::try_new(mss, &options).map(|r| Box::new(r) as Box<dyn FormatReader>)
-        }
-        Codec::Flac => {
-            FlacReader::try_new(mss, &options).map(|r| Box::new(r) as Box<dyn FormatReader>)
-        }
-    };
+    let reader = FlacReader::try_new(mss, &options).map(|r| Box::new(r) as Box<dyn FormatReader>);
     reader.map_err(|e| match e {
         SymError::IoError(io) if io.kind() == io::ErrorKind::UnexpectedEof => Error::Corrupt {
             path: path.to_path_buf(),
@@ -93,7 +87,7 @@ pub(crate) fn open_reader(
         // An ID3 tag that turned out not to precede FLAC.
         SymError::Unsupported(msg) if msg.contains("marker") => Error::NotAudio {
             path: path.to_path_buf(),
-            detail: format!("{codec} stream marker missing"),
+            detail: "FLAC stream marker missing".to_string(),
         },
         other => symphonia_error(other, path),
     })
@@ -165,6 +159,10 @@ mod tests {
         ));
         assert!(matches!(
             sniff(b"RF64\0\0\0\0WAVE", 12, p),
+            Ok((Codec::Wav, 0))
+        ));
+        assert!(matches!(
+            sniff(b"BW64\0\0\0\0WAVE", 12, p),
             Err(Error::Unsupported { .. })
         ));
         assert!(matches!(sniff(b"ab", 2, p), Err(Error::NotAudio { .. })));

@@ -7,7 +7,7 @@
 //! no per-packet allocation on our side and no interleaved intermediate copy.
 
 use std::fs::{self, File};
-use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
@@ -21,24 +21,32 @@ use symphonia::core::formats::FormatReader;
 use symphonia::core::io::{MediaSource, MediaSourceStream, ReadBytes};
 use symphonia::core::sample::Sample;
 
-use crate::container::{open_reader, sniff, stream_error, symphonia_error};
+use crate::container::{open_flac_reader, sniff, stream_error, symphonia_error};
 use crate::error::Error;
 use crate::info::{Audio, AudioInfo, Codec, SampleFormat};
+use crate::wav;
+
+/// The sample rates lungsound decodes, in Hz: 1 kHz (below any stethoscope recording)
+/// to 384 kHz (the highest rate audio interfaces record at). A header outside this range is
+/// damaged or hostile (a rate of 1 Hz would make resampling to 8 kHz a huge job), so
+/// decoding refuses it before reading any samples.
+pub const SAMPLE_RATE_RANGE: std::ops::RangeInclusive<u32> = 1_000..=384_000;
 
 /// Upper bound for the up-front allocation taken from a header's frame count, so that a
 /// corrupt header claiming 2^36 frames cannot make us reserve terabytes (the vector still
 /// grows past it for genuinely long files).
 const MAX_RESERVE_FRAMES: u64 = 1 << 24;
 
-/// Reads only the header of a WAV or FLAC file.
+/// What [`load`] would return as [`AudioInfo`], read as cheaply as possible.
 ///
-/// Fast: no audio is decoded. For WAV it also checks that the file is long enough to hold
-/// the frames its header declares, so a truncated WAV fails here already ([`Error::Truncated`]);
-/// a truncated FLAC is only detected by [`load`]. If the header does not give a frame count
-/// (a FLAC stream with total samples 0, a WAV written to a pipe), the file is decoded to
-/// count them.
+/// For WAV only the chunk headers are read: the frame count is the number of whole frames
+/// present in the file, exactly what [`load`] decodes (a `data` chunk that claims more than
+/// the file holds is read up to the end of the file, as libsndfile does). A FLAC header's
+/// frame count cannot be trusted (0 when unknown, the original length of a cut file,
+/// 2^36 - 1 in broken writers), so a FLAC file is decoded to count its frames, and fails here
+/// as [`load`] would.
 ///
-/// `n_frames` may be 0 here; [`load`] rejects such files.
+/// `n_frames` may be 0 for a WAV whose `data` chunk is empty; [`load`] rejects such files.
 pub fn probe(path: &Path) -> Result<AudioInfo, Error> {
     let mut file = open(path)?;
     let file_len = file.metadata().map_err(|e| read_error(path, e))?.len();
@@ -49,41 +57,17 @@ pub fn probe(path: &Path) -> Result<AudioInfo, Error> {
     }
     let mut head = [0u8; 12];
     let n_head = read_up_to(&mut file, &mut head).map_err(|e| read_error(path, e))?;
-    let (codec, skip) = sniff(&head[..n_head], file_len, path)?;
-    file.seek(SeekFrom::Start(0))
-        .map_err(|e| read_error(path, e))?;
-
-    let mut mss = MediaSourceStream::new(Box::new(file), Default::default());
-    mss.ignore_bytes(skip)
-        .map_err(|e| symphonia_error(SymError::IoError(e), path))?;
-    let reader = open_reader(mss, codec, path)?;
-    let header = Header::from_reader(reader.as_ref(), codec, path)?;
-
-    let Some(n_frames) = header.n_frames else {
-        tracing::debug!(
-            "{}: header has no frame count; decoding to count",
-            path.display()
-        );
-        return load(path).map(|(_, info)| info);
-    };
-    if codec == Codec::Wav
-        && let Some(frame_bytes) = header.wav_frame_bytes
-    {
-        // symphonia's WAV reader stops right after the `data` chunk header.
-        let data_start = reader.into_inner().pos();
-        let present = file_len.saturating_sub(data_start) / frame_bytes;
-        if present < n_frames {
-            return Err(Error::Truncated {
-                path: path.to_path_buf(),
-                expected: n_frames,
-                decoded: present,
-            });
+    let (codec, _) = sniff(&head[..n_head], file_len, path)?;
+    match codec {
+        Codec::Wav => {
+            let layout = wav::read_layout(&mut file, file_len, path)?;
+            log_notes(&layout.notes, path);
+            Ok(wav_info(&layout, layout.n_frames()))
         }
+        // A FLAC header's frame count can be wrong (0, 2^36 - 1, or a cut file's original
+        // length): decoding is the only way to tell the truth, and it is fast.
+        Codec::Flac => load(path).map(|(_, info)| info),
     }
-    Ok(AudioInfo {
-        n_frames,
-        ..header.info
-    })
 }
 
 /// Decodes a WAV or FLAC file to mono `f32` (channel mean), scaled like soundfile/librosa.
@@ -95,8 +79,12 @@ pub fn probe(path: &Path) -> Result<AudioInfo, Error> {
 /// Each naming the file: unreadable or missing ([`Error::Read`]), 0 bytes
 /// ([`Error::EmptyFile`]), not WAV/FLAC ([`Error::NotAudio`]), an encoding we cannot decode
 /// ([`Error::Unsupported`]), a damaged header or stream ([`Error::Corrupt`]), fewer frames
-/// than the header declares ([`Error::Truncated`]), no frames at all ([`Error::NoSamples`]),
-/// NaN or infinite samples ([`Error::NonFinite`]).
+/// than a FLAC header declares ([`Error::Truncated`]), no frames at all
+/// ([`Error::NoSamples`]), NaN or infinite samples ([`Error::NonFinite`]), a sample rate
+/// outside [`SAMPLE_RATE_RANGE`] ([`Error::SampleRateOutOfRange`]).
+///
+/// WAV files are read as libsndfile reads them (see [`AudioInfo::notes`] for the repairs
+/// that takes: a wrong `block_align`, a `data` chunk longer than the file, a cut frame).
 pub fn load(path: &Path) -> Result<(Audio, AudioInfo), Error> {
     let meta = fs::metadata(path).map_err(|e| read_error(path, e))?;
     if meta.is_dir() {
@@ -146,11 +134,22 @@ fn decode_owned(bytes: Vec<u8>, path: &Path) -> Result<(Audio, AudioInfo), Error
         });
     }
     let (codec, skip) = sniff(&bytes, bytes.len() as u64, path)?;
+    if codec == Codec::Wav {
+        let layout = wav::read_layout(&mut Cursor::new(&bytes[..]), bytes.len() as u64, path)?;
+        log_notes(&layout.notes, path);
+        return decode_wav(&bytes, layout, path);
+    }
+    decode_flac(bytes, skip, path)
+}
+
+/// Decodes FLAC with symphonia.
+fn decode_flac(bytes: Vec<u8>, skip: u64, path: &Path) -> Result<(Audio, AudioInfo), Error> {
+    let codec = Codec::Flac;
     let source: Box<dyn MediaSource> = Box::new(Cursor::new(bytes));
     let mut mss = MediaSourceStream::new(source, Default::default());
     mss.ignore_bytes(skip)
         .map_err(|e| symphonia_error(SymError::IoError(e), path))?;
-    let mut reader = open_reader(mss, codec, path)?;
+    let mut reader = open_flac_reader(mss, path)?;
     let header = Header::from_reader(reader.as_ref(), codec, path)?;
 
     let mut decoder = symphonia::default::get_codecs()
@@ -226,13 +225,76 @@ fn decode_owned(bytes: Vec<u8>, path: &Path) -> Result<(Audio, AudioInfo), Error
     ))
 }
 
+/// Decodes the samples of a PCM, float or G.711 WAV file held in memory, as libsndfile
+/// would, given its `layout`.
+fn decode_wav(
+    bytes: &[u8],
+    layout: wav::WavLayout,
+    path: &Path,
+) -> Result<(Audio, AudioInfo), Error> {
+    let start = layout.data_offset as usize;
+    let data = &bytes[start..start + layout.data_bytes as usize];
+    let mut samples = Vec::new();
+    layout
+        .decode_samples(data, &mut samples)
+        .map_err(|detail| Error::Corrupt {
+            path: path.to_path_buf(),
+            detail,
+        })?;
+    if samples.is_empty() {
+        return Err(Error::NoSamples {
+            path: path.to_path_buf(),
+        });
+    }
+    if layout.encoding.sample_format() == SampleFormat::Float {
+        check_float_samples(&samples, layout.sample_rate, path)?;
+    }
+    let info = wav_info(&layout, samples.len() as u64);
+    Ok((
+        Audio {
+            samples,
+            sample_rate: layout.sample_rate,
+        },
+        info,
+    ))
+}
+
+fn wav_info(layout: &wav::WavLayout, n_frames: u64) -> AudioInfo {
+    AudioInfo {
+        sample_rate: layout.sample_rate,
+        channels: layout.channels,
+        bits_per_sample: Some(layout.bits_per_sample),
+        sample_format: layout.encoding.sample_format(),
+        n_frames,
+        codec: Codec::Wav,
+        notes: layout.notes.clone(),
+    }
+}
+
+/// Logs each repair once for this file.
+fn log_notes(notes: &[String], path: &Path) {
+    for note in notes {
+        tracing::warn!("{}: {note}", path.display());
+    }
+}
+
+/// Refuses sample rates outside [`SAMPLE_RATE_RANGE`], naming the file.
+pub(crate) fn check_sample_rate(sample_rate: u32, path: &Path) -> Result<(), Error> {
+    if SAMPLE_RATE_RANGE.contains(&sample_rate) {
+        Ok(())
+    } else {
+        Err(Error::SampleRateOutOfRange {
+            path: path.to_path_buf(),
+            sample_rate,
+        })
+    }
+}
+
 /// What we take from a format reader's track before decoding.
 struct Header {
     info: AudioInfo,
     /// The header's frame count, `None` when it does not know.
     n_frames: Option<u64>,
-    /// Bytes per WAV frame (all channels), when fixed.
-    wav_frame_bytes: Option<u64>,
     params: CodecParameters,
     track_id: u32,
 }
@@ -258,9 +320,9 @@ impl Header {
         }
         let sample_rate = match params.sample_rate {
             None => return Err(corrupt("the header gives no sample rate")),
-            Some(0) => return Err(corrupt("the header gives a sample rate of 0 Hz")),
             Some(sr) => sr,
         };
+        check_sample_rate(sample_rate, path)?;
         let channels = params.channels.map(|c| c.count()).unwrap_or(0);
         let channels = match u16::try_from(channels) {
             Ok(0) | Err(_) => {
@@ -279,24 +341,7 @@ impl Header {
             SampleFormat::Int
         };
         let bits_per_sample = params.bits_per_sample.or(float_bits);
-        let coded_bits = params.bits_per_coded_sample.or(bits_per_sample);
-        let wav_frame_bytes = match (codec, coded_bits) {
-            (Codec::Wav, Some(bits)) if bits > 0 => {
-                Some(u64::from(channels) * u64::from(bits.div_ceil(8)))
-            }
-            _ => None,
-        };
-        let mut n_frames = params.n_frames;
-        // A WAV written to a pipe (ffmpeg to stdout) has a data length of 2^32 - 1: unknown.
-        if let (Codec::Wav, Some(n), Some(fb)) = (codec, n_frames, wav_frame_bytes)
-            && n == u64::from(u32::MAX) / fb
-        {
-            tracing::warn!(
-                "{}: WAV data length is unset (streamed file); reading to the end",
-                path.display()
-            );
-            n_frames = None;
-        }
+        let n_frames = params.n_frames;
         let info = AudioInfo {
             sample_rate,
             channels,
@@ -304,11 +349,11 @@ impl Header {
             sample_format,
             n_frames: n_frames.unwrap_or(0),
             codec,
+            notes: Vec::new(),
         };
         Ok(Header {
             info,
             n_frames,
-            wav_frame_bytes,
             track_id: track.id,
             params,
         })

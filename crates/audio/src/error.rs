@@ -68,6 +68,21 @@ pub enum Error {
         decoded: u64,
     },
 
+    /// The header's sample rate is outside [`crate::SAMPLE_RATE_RANGE`] (0 Hz, 1 Hz,
+    /// 4294967295 Hz: damaged or hostile headers).
+    #[error(
+        "\"{}\" has a sample rate of {sample_rate} Hz, outside the supported {}–{} Hz",
+        path.display(),
+        crate::SAMPLE_RATE_RANGE.start(),
+        crate::SAMPLE_RATE_RANGE.end()
+    )]
+    SampleRateOutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// The rate its header gives.
+        sample_rate: u32,
+    },
+
     /// A well-formed file that holds no audio frames.
     #[error("\"{}\" contains no audio samples (0 frames)", path.display())]
     NoSamples {
@@ -146,6 +161,7 @@ impl Error {
             | Error::Corrupt { path, .. }
             | Error::Truncated { path, .. }
             | Error::NoSamples { path }
+            | Error::SampleRateOutOfRange { path, .. }
             | Error::NonFinite { path, .. }
             | Error::NonFiniteInput { path, .. }
             | Error::Write { path, .. } => Some(path),

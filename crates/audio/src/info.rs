@@ -27,6 +27,10 @@ pub enum SampleFormat {
     Int,
     /// IEEE floating point (32 or 64 bit WAV).
     Float,
+    /// 8-bit G.711 µ-law (WAV format 7), decoded to 16-bit values.
+    MuLaw,
+    /// 8-bit G.711 A-law (WAV format 6), decoded to 16-bit values.
+    ALaw,
 }
 
 impl fmt::Display for SampleFormat {
@@ -34,6 +38,8 @@ impl fmt::Display for SampleFormat {
         f.write_str(match self {
             SampleFormat::Int => "int",
             SampleFormat::Float => "float",
+            SampleFormat::MuLaw => "mu-law",
+            SampleFormat::ALaw => "a-law",
         })
     }
 }
@@ -55,6 +61,10 @@ pub struct AudioInfo {
     pub n_frames: u64,
     /// WAV or FLAC.
     pub codec: Codec,
+    /// Repairs made while reading a damaged or unusual header, one sentence each (a wrong
+    /// WAV `block_align`, a `data` chunk longer than the file, ...): the file was read as
+    /// libsndfile reads it, and these say how. Empty for a clean file.
+    pub notes: Vec<String>,
 }
 
 impl AudioInfo {
@@ -104,12 +114,13 @@ mod tests {
             sample_format: SampleFormat::Int,
             n_frames: 12_000,
             codec: Codec::Wav,
+            notes: Vec::new(),
         };
         assert_eq!(info.duration_s(), 1.5);
         assert_eq!(
             AudioInfo {
                 sample_rate: 0,
-                ..info
+                ..info.clone()
             }
             .duration_s(),
             0.0

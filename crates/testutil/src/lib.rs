@@ -22,6 +22,9 @@ pub const SHARED_DATA_ENV: &str = "LUNGSOUND_SHARED_DATA";
 pub const SPRSOUND_TRAIN: &str = "sprsound/train2022";
 /// ICBHI 2017 root, relative to [`shared_data`].
 pub const ICBHI_ROOT: &str = "icbhi";
+/// 60 SPRSound training records as WAV straight from the release, relative to [`shared_data`].
+pub const SPRSOUND_RELEASE_WAV: &str = "sprsound/train2022_release_wav";
+
 /// ICBHI recordings with their annotations, relative to [`shared_data`].
 pub const ICBHI_AUDIO: &str = "icbhi/audio_and_txt";
 
@@ -47,6 +50,12 @@ pub fn shared_subdir(relative: &str) -> Option<PathBuf> {
 /// `shared/data/sprsound/train2022` (1949 `.flac` + `.json` pairs), if present.
 pub fn sprsound_train() -> Option<PathBuf> {
     shared_subdir(SPRSOUND_TRAIN)
+}
+
+/// `shared/data/sprsound/train2022_release_wav` (60 records as the release ships them:
+/// WAV with `block_align` 4 for mono 16-bit, + JSON), if present.
+pub fn sprsound_release_wav() -> Option<PathBuf> {
+    shared_subdir(SPRSOUND_RELEASE_WAV)
 }
 
 /// `shared/data/icbhi` (split and diagnosis files, `all_annotations/`), if present.

@@ -1,5 +1,6 @@
 //! Integration tests of lungsound-audio (one test binary, areas as modules).
 
+mod corpus;
 mod errors;
 mod flac;
 mod real_data;

@@ -193,3 +193,47 @@ fn resampling_a_real_recording_keeps_its_duration() {
         .fold(0.0f32, f32::max);
     assert!(err < 2e-3, "max deviation {err}");
 }
+
+/// The release's WAV files (`block_align` 4 for mono 16-bit) decode to exactly the samples of
+/// their lossless FLAC twins in train2022, through `load`, `probe` and `decode_bytes`.
+#[test]
+fn sprsound_release_wavs_equal_their_flac_twins_sample_for_sample() {
+    let wav_dir = lungsound_testutil::skip_without_data!(lungsound_testutil::SPRSOUND_RELEASE_WAV);
+    let flac_dir = lungsound_testutil::skip_without_data!(lungsound_testutil::SPRSOUND_TRAIN);
+    let wavs = files_with_extension(&wav_dir, "wav");
+    assert_eq!(wavs.len(), 60, "release WAVs in {}", wav_dir.display());
+    for wav in &wavs {
+        let twin = flac_dir.join(wav.with_extension("flac").file_name().expect("name"));
+        let (from_wav, wav_info) = load(wav).unwrap_or_else(|e| panic!("{e}"));
+        let (from_flac, flac_info) = load(&twin).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(from_wav.sample_rate, 8000);
+        assert_eq!(
+            from_wav.samples.len(),
+            from_flac.samples.len(),
+            "{}: frames",
+            wav.display()
+        );
+        assert!(
+            from_wav.samples == from_flac.samples,
+            "{}: samples differ from the FLAC twin",
+            wav.display()
+        );
+        assert_eq!(wav_info.n_frames, flac_info.n_frames);
+        assert!(
+            wav_info
+                .notes
+                .iter()
+                .any(|n| n.contains("block_align is 4")),
+            "{}: the header repair is reported: {:?}",
+            wav.display(),
+            wav_info.notes
+        );
+        let probed = probe(wav).expect("probe");
+        assert_eq!(
+            probed.duration_s(),
+            from_flac.duration_s(),
+            "{}",
+            wav.display()
+        );
+    }
+}
