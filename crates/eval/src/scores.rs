@@ -37,8 +37,13 @@ pub struct IcbhiScore {
     pub score: f64,
 }
 
-/// (SE, SP) shared by both challenges.
-fn sensitivity_specificity(cm: &ConfusionMatrix, normal_class: usize) -> Result<(f64, f64), Error> {
+/// (SE, SP) shared by both challenges; `unscored[c]` samples of true class `c` had no
+/// prediction at all and count as wrong (the challenges' rule for a missing prediction).
+fn sensitivity_specificity(
+    cm: &ConfusionMatrix,
+    normal_class: usize,
+    unscored: &[u64],
+) -> Result<(f64, f64), Error> {
     let n_classes = cm.n_classes();
     if normal_class >= n_classes {
         return Err(Error::NormalClassOutOfRange {
@@ -46,12 +51,16 @@ fn sensitivity_specificity(cm: &ConfusionMatrix, normal_class: usize) -> Result<
             n_classes,
         });
     }
+    let missing = |c: usize| unscored.get(c).copied().unwrap_or(0);
     let abnormal = (0..n_classes).filter(|&c| c != normal_class);
     let (correct, total) = abnormal.fold((0, 0), |(correct, total), c| {
-        (correct + cm.correct(c), total + cm.support(c))
+        (correct + cm.correct(c), total + cm.support(c) + missing(c))
     });
     let se = ratio(correct, total);
-    let sp = ratio(cm.correct(normal_class), cm.support(normal_class));
+    let sp = ratio(
+        cm.correct(normal_class),
+        cm.support(normal_class) + missing(normal_class),
+    );
     Ok((se, sp))
 }
 
@@ -60,7 +69,19 @@ impl BiocasScore {
     ///
     /// Errors when `normal_class` is not a class of `cm`.
     pub fn from_confusion(cm: &ConfusionMatrix, normal_class: usize) -> Result<Self, Error> {
-        let (se, sp) = sensitivity_specificity(cm, normal_class)?;
+        Self::with_unscored(cm, normal_class, &[])
+    }
+
+    /// As [`BiocasScore::from_confusion`], with `unscored[c]` further samples of true class
+    /// `c` that got no prediction (audio that could not be decoded, an event past the end
+    /// of the recording): each counts as a wrong prediction, as the challenge counts a
+    /// missing one.
+    pub fn with_unscored(
+        cm: &ConfusionMatrix,
+        normal_class: usize,
+        unscored: &[u64],
+    ) -> Result<Self, Error> {
+        let (se, sp) = sensitivity_specificity(cm, normal_class, unscored)?;
         let average_score = (se + sp) / 2.0;
         let harmonic_score = if se + sp > 0.0 {
             2.0 * se * sp / (se + sp)
@@ -82,7 +103,17 @@ impl IcbhiScore {
     ///
     /// Errors when `normal_class` is not a class of `cm`.
     pub fn from_confusion(cm: &ConfusionMatrix, normal_class: usize) -> Result<Self, Error> {
-        let (se, sp) = sensitivity_specificity(cm, normal_class)?;
+        Self::with_unscored(cm, normal_class, &[])
+    }
+
+    /// As [`IcbhiScore::from_confusion`], counting `unscored[c]` further samples of true
+    /// class `c` as wrong (see [`BiocasScore::with_unscored`]).
+    pub fn with_unscored(
+        cm: &ConfusionMatrix,
+        normal_class: usize,
+        unscored: &[u64],
+    ) -> Result<Self, Error> {
+        let (se, sp) = sensitivity_specificity(cm, normal_class, unscored)?;
         Ok(Self {
             sensitivity: se,
             specificity: sp,
@@ -103,6 +134,25 @@ mod tests {
             class_names,
             counts,
         }
+    }
+
+    #[test]
+    fn unscored_samples_count_as_wrong_predictions() {
+        // The task 2-1 matrix below, plus 10 Normal and 10 Adventitious samples that got no
+        // prediction: SP = 8 / 20 = 0.4, SE = 5 / 20 = 0.25.
+        let m = cm(vec![vec![8, 1, 1], vec![1, 2, 1], vec![2, 1, 3]]);
+        let b = BiocasScore::with_unscored(&m, 0, &[10, 0, 10]).unwrap();
+        assert_abs_diff_eq!(b.specificity, 0.4);
+        assert_abs_diff_eq!(b.sensitivity, 0.25);
+        let hs = 2.0 * 0.25 * 0.4 / 0.65;
+        assert_abs_diff_eq!(b.score, (0.325 + hs) / 2.0, epsilon = 1e-15);
+        let i = IcbhiScore::with_unscored(&m, 0, &[10, 0, 10]).unwrap();
+        assert_abs_diff_eq!(i.score, 0.325, epsilon = 1e-15);
+        // Nothing unscored: the plain score.
+        assert_eq!(
+            BiocasScore::with_unscored(&m, 0, &[0, 0, 0]).unwrap(),
+            BiocasScore::from_confusion(&m, 0).unwrap()
+        );
     }
 
     #[test]

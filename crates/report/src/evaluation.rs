@@ -37,6 +37,23 @@ pub struct EvalContext {
     pub command: String,
     /// Further facts to list, as (name, value) (checkpoint, date, commit, …).
     pub extra: Vec<(String, String)>,
+    /// Units the annotations define that got no prediction; `None` or empty when every
+    /// unit was scored.
+    #[serde(default)]
+    pub unscored: Option<Unscored>,
+}
+
+/// What an evaluation could not score, for the report.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Unscored {
+    /// Units the annotations define.
+    pub expected: usize,
+    /// Units without a prediction (counted as errors in the scores).
+    pub skipped: usize,
+    /// (reason, count, first examples), most frequent first.
+    pub reasons: Vec<(String, usize, Vec<String>)>,
+    /// The BioCAS Score over the scored units only.
+    pub score_scored_only: f64,
 }
 
 /// Writes into `out_dir` (created if needed) `confusion_matrix.png`/`.svg`
@@ -98,6 +115,16 @@ fn markdown(m: &Metrics, c: &EvalContext) -> String {
         rows.push(vec!["split".into(), c.split.clone()]);
     }
     rows.push(vec!["samples".into(), c.n_samples.to_string()]);
+    let unscored = c.unscored.as_ref().filter(|u| u.skipped > 0);
+    if let Some(u) = unscored {
+        rows.push(vec![
+            "not scored".into(),
+            format!(
+                "{} of {} units (counted as errors in the scores below)",
+                u.skipped, u.expected
+            ),
+        ]);
+    }
     rows.push(vec![
         "classes".into(),
         m.class_names.join(", ")
@@ -113,6 +140,27 @@ fn markdown(m: &Metrics, c: &EvalContext) -> String {
     }
     let _ = writeln!(md, "\nAll numbers: [{METRICS_JSON}]({METRICS_JSON}).\n");
 
+    if let Some(u) = unscored {
+        let _ = writeln!(
+            md,
+            "## Units not scored\n\n**{} of {} units got no prediction.** The challenge counts a \
+             missing prediction as wrong, and so do the scores below; over the {} scored units \
+             alone the BioCAS Score would be {} (not comparable with other results).\n",
+            u.skipped,
+            u.expected,
+            u.expected - u.skipped,
+            score(u.score_scored_only)
+        );
+        let rows: Vec<Vec<String>> = u
+            .reasons
+            .iter()
+            .map(|(reason, count, examples)| {
+                vec![reason.clone(), count.to_string(), examples.join("; ")]
+            })
+            .collect();
+        md.push_str(&table(&["reason", "units", "first examples"], &rows));
+        md.push('\n');
+    }
     md.push_str("## Scores\n\n");
     md.push_str("SPRSound challenge (BioCAS): a non-Normal sample counts towards SE only when its exact class is predicted.\n\n");
     let b = &m.biocas;

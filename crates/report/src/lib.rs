@@ -28,7 +28,7 @@ use std::path::Path;
 pub use analysis::{REPORT_MD, SUMMARY_JSON, write_analysis_report};
 pub use error::Error;
 pub use evaluation::{
-    CONFUSION_MATRIX_STEM, EvalContext, METRICS_JSON, ROC_STEM, write_evaluation_report,
+    CONFUSION_MATRIX_STEM, EvalContext, METRICS_JSON, ROC_STEM, Unscored, write_evaluation_report,
 };
 pub use plot::PlotFiles;
 

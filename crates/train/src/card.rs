@@ -208,6 +208,16 @@ fn score_name(c: &ExperimentConfig) -> &'static str {
     }
 }
 
+/// What an evaluation scored, for its report.
+pub(crate) struct ScoredTask<'a> {
+    /// The task scored.
+    pub task: Task,
+    /// Its metrics.
+    pub metrics: &'a Metrics,
+    /// Units without a prediction.
+    pub unscored: Option<lungsound_report::Unscored>,
+}
+
 /// Writes `confusion_matrix.png`/`.svg`, `roc.png`/`.svg` and `report.md`
 /// into `out_dir` (`lungsound_report::write_evaluation_report`).
 pub(crate) fn write_evaluation_report(
@@ -216,9 +226,13 @@ pub(crate) fn write_evaluation_report(
     data_dir: &Path,
     options: &EvaluateOptions,
     config: &ExperimentConfig,
-    task: Task,
-    metrics: &Metrics,
+    scored: ScoredTask<'_>,
 ) -> Result<Vec<PathBuf>> {
+    let ScoredTask {
+        task,
+        metrics,
+        unscored,
+    } = scored;
     let task = if task == config.task {
         task.to_string()
     } else {
@@ -249,6 +263,7 @@ pub(crate) fn write_evaluation_report(
             }
             extra
         },
+        unscored,
     };
     Ok(lungsound_report::write_evaluation_report(
         metrics, &context, out_dir,

@@ -11,11 +11,14 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use lungsound_datasets::{DatasetKind, Issue, Level, Recording, Split, Task};
-use lungsound_eval::Metrics;
+use lungsound_eval::{BiocasScore, IcbhiScore, Metrics};
+use lungsound_report::Unscored;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
+use crate::accounting::{UnitAccount, account_units};
 use crate::checkpoint::MODEL_FILE;
 use crate::config::ExperimentConfig;
 use crate::data::batch::InputPipeline;
@@ -202,8 +205,15 @@ impl EvaluateOptions {
 /// What [`evaluate_run`] measured and wrote.
 #[derive(Debug, Clone)]
 pub struct EvaluationReport {
-    /// All metrics (also in `metrics.json`).
+    /// All metrics (also in `metrics.json`). The BioCAS and ICBHI scores count every unit
+    /// the annotations define, a skipped one as a wrong prediction; accuracy, per-class
+    /// metrics, the confusion matrix and ROC are over the scored units.
     pub metrics: Metrics,
+    /// Units expected, scored and skipped, with the reasons.
+    pub account: UnitAccount,
+    /// The challenge scores over the scored units only (equal to the headline when
+    /// nothing was skipped).
+    pub scored_only: ScoredOnly,
     /// The task scored (the run's own or the coarser one asked for).
     pub task: Task,
     /// Problems with individual recordings or clips (skipped).
@@ -212,12 +222,37 @@ pub struct EvaluationReport {
     pub files: Vec<PathBuf>,
 }
 
+/// The challenge scores over the scored units only, beside the headline ones.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScoredOnly {
+    /// BioCAS scores over the scored units.
+    pub biocas: BiocasScore,
+    /// ICBHI scores over the scored units.
+    pub icbhi: IcbhiScore,
+}
+
+/// `metrics.json`: the unit accounting at the top, then [`Metrics`].
+#[derive(Serialize)]
+struct MetricsFile<'a> {
+    units_expected: usize,
+    units_scored: usize,
+    units_skipped: usize,
+    skipped: &'a [crate::accounting::SkipReason],
+    #[serde(flatten)]
+    metrics: &'a Metrics,
+    /// Present only when units were skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scored_only: Option<&'a ScoredOnly>,
+}
+
 /// Evaluates the run in `run_dir` on the dataset in `data_dir` (same
 /// dataset kind as the run's) and writes into `out_dir`: `metrics.json`
-/// ([`Metrics`]), `predictions.csv` (one row per unit: `record`,
-/// `event_index` for event tasks, the true `label`, then one probability
-/// column per class named by the class) and the plots and `report.md` of
-/// `lungsound-report`.
+/// (`units_expected`, `units_scored`, `units_skipped`, `skipped` with reasons, then the
+/// [`Metrics`]; the challenge scores count a skipped unit as wrong, and `scored_only` gives
+/// them over the scored units when any were skipped), `predictions.csv` (one row per scored
+/// unit: `record`, `event_index`, `start_s`, `end_s` (event tasks), `true_label`,
+/// `predicted_label`, then one probability column per class named by the class) and the
+/// plots and `report.md` of `lungsound-report`.
 pub fn evaluate_run(
     run_dir: &Path,
     data_dir: &Path,
@@ -273,12 +308,30 @@ pub fn evaluate_run(
     let probs = fold_probabilities(&probs, &class_map, task.n_classes());
     let labels: Vec<usize> = set.units.iter().map(|u| u.label).collect();
     let names = class_names(task);
-    let metrics = lungsound_eval::evaluate(&labels, &probs, &names, task.normal_class())?;
+    let mut metrics = lungsound_eval::evaluate(&labels, &probs, &names, task.normal_class())?;
+    let account = account_units(&recordings, task, &set.units, &issues);
+    let scored_only = ScoredOnly {
+        biocas: metrics.biocas,
+        icbhi: metrics.icbhi,
+    };
+    let normal = task.normal_class();
+    metrics.biocas =
+        BiocasScore::with_unscored(&metrics.confusion, normal, &account.skipped_per_class)?;
+    metrics.icbhi =
+        IcbhiScore::with_unscored(&metrics.confusion, normal, &account.skipped_per_class)?;
 
     crate::fsutil::create_dir_all(out_dir)?;
     let metrics_path = out_dir.join(METRICS_FILE);
+    let file = MetricsFile {
+        units_expected: account.units_expected,
+        units_scored: account.units_scored,
+        units_skipped: account.units_skipped,
+        skipped: &account.skipped,
+        metrics: &metrics,
+        scored_only: (account.units_skipped > 0).then_some(&scored_only),
+    };
     let mut json =
-        serde_json::to_string_pretty(&metrics).map_err(|e| Error::json(&metrics_path, e))?;
+        serde_json::to_string_pretty(&file).map_err(|e| Error::json(&metrics_path, e))?;
     json.push('\n');
     crate::fsutil::write_atomic(&metrics_path, json.as_bytes())?;
     let predictions_path = out_dir.join(PREDICTIONS_FILE);
@@ -288,14 +341,39 @@ pub fn evaluate_run(
     )?;
     let mut files = vec![metrics_path, predictions_path];
     files.extend(crate::card::write_evaluation_report(
-        out_dir, run_dir, data_dir, options, &config, task, &metrics,
+        out_dir,
+        run_dir,
+        data_dir,
+        options,
+        &config,
+        crate::card::ScoredTask {
+            task,
+            metrics: &metrics,
+            unscored: Some(unscored_for_report(&account, &scored_only)),
+        },
     )?);
     Ok(EvaluationReport {
         metrics,
+        account,
+        scored_only,
         task,
         issues,
         files,
     })
+}
+
+/// The report's view of `account`.
+fn unscored_for_report(account: &UnitAccount, scored_only: &ScoredOnly) -> Unscored {
+    Unscored {
+        expected: account.units_expected,
+        skipped: account.units_skipped,
+        reasons: account
+            .skipped
+            .iter()
+            .map(|r| (r.reason.clone(), r.count, r.examples.clone()))
+            .collect(),
+        score_scored_only: scored_only.biocas.score,
+    }
 }
 
 /// Sums each row's fine-class probabilities into the coarse classes of
@@ -339,15 +417,17 @@ pub(crate) fn load_network(
     Ok((net, pipeline))
 }
 
-/// The CSV text of `predictions.csv`.
+/// The CSV text of `predictions.csv`: `record`, (`event_index`, `start_s`, `end_s` for
+/// event tasks,) `true_label`, `predicted_label`, one probability column per class.
 fn predictions_csv(set: &FeatureSet, probs: &[Vec<f32>], task: Task) -> String {
     let event_level = task.level() == Level::Event;
+    let names = task.class_names();
     let mut out = String::from("record,");
     if event_level {
-        out.push_str("event_index,");
+        out.push_str("event_index,start_s,end_s,");
     }
-    out.push_str("label");
-    for name in task.class_names() {
+    out.push_str("true_label,predicted_label");
+    for name in names {
         out.push(',');
         out.push_str(&csv_field(name));
     }
@@ -358,11 +438,15 @@ fn predictions_csv(set: &FeatureSet, probs: &[Vec<f32>], task: Task) -> String {
         if event_level {
             let _ = write!(
                 out,
-                "{},",
-                unit.event_index.map_or(String::new(), |i| i.to_string())
+                "{},{:.3},{:.3},",
+                unit.event_index.map_or(String::new(), |i| i.to_string()),
+                unit.start_s,
+                unit.end_s
             );
         }
-        out.push_str(&csv_field(task.class_names()[unit.label]));
+        out.push_str(&csv_field(names[unit.label]));
+        out.push(',');
+        out.push_str(&csv_field(names[lungsound_eval::argmax(p)]));
         for v in p {
             let _ = write!(out, ",{v}");
         }
@@ -427,15 +511,20 @@ mod tests {
         let mut lines = csv.lines();
         assert_eq!(
             lines.next(),
-            Some("record,event_index,label,Normal,Adventitious")
+            Some("record,event_index,start_s,end_s,true_label,predicted_label,Normal,Adventitious")
         );
         assert!(
             lines
                 .next()
-                .is_some_and(|l| l.starts_with("a,3,Adventitious,0.3"))
+                .is_some_and(|l| l.starts_with("a,3,0.000,1.000,Adventitious,Adventitious,0.3")),
         );
-        assert_eq!(lines.next(), Some("\"b,c\",0,Normal,1,0"));
+        assert_eq!(
+            lines.next(),
+            Some("\"b,c\",0,0.000,1.000,Normal,Normal,1,0")
+        );
         let csv = predictions_csv(&set, &probs, Task::RecordTernary);
-        assert!(csv.starts_with("record,label,Normal,Poor Quality,Adventitious\n"));
+        assert!(
+            csv.starts_with("record,true_label,predicted_label,Normal,Poor Quality,Adventitious\n")
+        );
     }
 }

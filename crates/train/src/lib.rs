@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod accounting;
 mod card;
 pub mod checkpoint;
 pub mod config;

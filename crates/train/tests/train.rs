@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 // More tests in this binary (one test binary per crate; they share the fixtures below).
+#[path = "train/accounting.rs"]
+mod accounting;
 #[path = "train/augment.rs"]
 mod augment;
 #[path = "train/early_stopping.rs"]
@@ -275,10 +277,18 @@ fn evaluate_twice_gives_identical_files_and_event_indices_as_stored() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("record,event_index,label,Normal,Adventitious")
+        Some("record,event_index,start_s,end_s,true_label,predicted_label,Normal,Adventitious")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), report.metrics.n_samples);
+    // Every unit of the validation split was scored, and metrics.json says so.
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["units_expected"], rows.len());
+    assert_eq!(metrics["units_scored"], rows.len());
+    assert_eq!(metrics["units_skipped"], 0);
+    assert_eq!(metrics["skipped"], serde_json::json!([]));
+    assert!(metrics.get("scored_only").is_none());
     // Check the label of every row against the stored annotation (reversed in `_p2_` files).
     for row in &rows {
         let json: serde_json::Value = serde_json::from_str(
@@ -292,9 +302,18 @@ fn evaluate_twice_gives_identical_files_and_event_indices_as_stored() {
         } else {
             "Adventitious"
         };
-        assert_eq!(row[2], expected, "{row:?}");
-        let p: f64 = row[3].parse::<f64>().unwrap() + row[4].parse::<f64>().unwrap();
-        assert!((p - 1.0).abs() < 1e-5);
+        assert_eq!(row[4], expected, "{row:?}");
+        let (p_normal, p_adventitious): (f64, f64) =
+            (row[6].parse().unwrap(), row[7].parse().unwrap());
+        assert!((p_normal + p_adventitious - 1.0).abs() < 1e-5);
+        let predicted = if p_adventitious > p_normal {
+            "Adventitious"
+        } else {
+            "Normal"
+        };
+        assert_eq!(row[5], predicted, "{row:?}");
+        let (start, end): (f64, f64) = (row[2].parse().unwrap(), row[3].parse().unwrap());
+        assert!(start < end, "{row:?}");
     }
     assert!(rows.iter().any(|r| r[0].contains("_p2_") && r[1] == "0"));
 }
@@ -381,7 +400,7 @@ fn a_record_task_trains_on_windows_and_reports_one_row_per_record() {
     evaluate_run(&run, &data, &out, &EvaluateOptions::new(Device::Cpu)).unwrap();
     let csv = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
     assert!(
-        csv.starts_with("record,label,Normal,Poor Quality,Adventitious\n"),
+        csv.starts_with("record,true_label,predicted_label,Normal,Poor Quality,Adventitious\n"),
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 1 + 12);
@@ -421,18 +440,18 @@ fn a_fine_model_is_scored_on_the_coarser_task_by_summing_probabilities() {
     let (fine_rows, coarse_rows) = (rows(&fine_dir), rows(&coarse_dir));
     assert_eq!(
         coarse_rows[0].join(","),
-        "record,event_index,label,Normal,Adventitious"
+        "record,event_index,start_s,end_s,true_label,predicted_label,Normal,Adventitious"
     );
     for (f, c) in fine_rows[1..].iter().zip(&coarse_rows[1..]) {
         assert_eq!(f[..2], c[..2]);
-        let expected = if f[2] == "Normal" {
+        let expected = if f[4] == "Normal" {
             "Normal"
         } else {
             "Adventitious"
         };
-        assert_eq!(c[2], expected);
-        let p: Vec<f64> = f[3..].iter().map(|v| v.parse().unwrap()).collect();
-        let q: Vec<f64> = c[3..].iter().map(|v| v.parse().unwrap()).collect();
+        assert_eq!(c[4], expected);
+        let p: Vec<f64> = f[6..].iter().map(|v| v.parse().unwrap()).collect();
+        let q: Vec<f64> = c[6..].iter().map(|v| v.parse().unwrap()).collect();
         assert!((q[0] - p[0]).abs() < 1e-6, "{f:?} {c:?}");
         assert!(
             (q[1] - p[1..].iter().sum::<f64>()).abs() < 1e-5,

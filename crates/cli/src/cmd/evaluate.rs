@@ -82,9 +82,11 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
         eprintln!("{issue}");
     }
     let m = &report.metrics;
+    let account = &report.account;
     println!(
-        "{} units: accuracy {:.4}, BioCAS SE {:.4} SP {:.4} Score {:.4}, ICBHI Score {:.4}{}",
-        m.n_samples,
+        "{} of {} units scored: accuracy {:.4}, BioCAS SE {:.4} SP {:.4} Score {:.4}, ICBHI Score {:.4}{}",
+        account.units_scored,
+        account.units_expected,
         m.accuracy,
         m.biocas.sensitivity,
         m.biocas.specificity,
@@ -93,8 +95,17 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
         m.auc_macro
             .map_or(String::new(), |a| format!(", macro AUC {a:.4}"))
     );
+    if let Some(line) = account.closing_line(report.task) {
+        println!(
+            "{line} (over the scored units only: BioCAS Score {:.4}, not comparable)",
+            report.scored_only.biocas.score
+        );
+        for reason in &account.skipped {
+            println!("  {} × {}", reason.count, reason.reason);
+        }
+    }
     println!("wrote {}", args.out.display());
-    Ok(Outcome::with_problems(runtime::count_problems(
-        &report.issues,
-    )))
+    let problems = runtime::count_problems(&report.issues).max(account.units_skipped.min(1));
+    crate::progress::print_problem_summary(problems, "evaluating");
+    Ok(Outcome::with_problems(problems))
 }

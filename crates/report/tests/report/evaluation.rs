@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use lungsound_eval::evaluate;
-use lungsound_report::{EvalContext, PlotFiles, write_evaluation_report};
+use lungsound_report::{EvalContext, PlotFiles, Unscored, write_evaluation_report};
 
 use crate::util::{SPR_EVENTS, check_plot, example_metrics, out_dir, strings};
 
@@ -20,6 +20,7 @@ fn evaluation_report_writes_plots_and_quotes_scores() {
         n_samples: m.n_samples,
         command: "lungsound evaluate --run runs/small_cnn --data /data/sprsound/test2022".into(),
         extra: vec![("checkpoint".into(), "best.safetensors".into())],
+        unscored: None,
     };
     let files = write_evaluation_report(&m, &context, &dir).unwrap();
     let names: Vec<String> = files
@@ -109,4 +110,38 @@ fn evaluation_report_survives_one_class_data() {
         },
         &["Adventitious (no AUC"],
     );
+}
+
+#[test]
+fn evaluation_report_says_what_was_not_scored() {
+    let (dir, _tmp) = out_dir("evaluation_unscored");
+    let m = example_metrics();
+    let context = EvalContext {
+        unscored: Some(Unscored {
+            expected: 1429,
+            skipped: 653,
+            reasons: vec![(
+                "the event lies past the end of the audio".into(),
+                653,
+                vec!["a#3: event 3 (5.1–6.0 s) lies past the end of the audio (4.6 s)".into()],
+            )],
+            score_scored_only: 0.8123,
+        }),
+        ..EvalContext::default()
+    };
+    write_evaluation_report(&m, &context, &dir).unwrap();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for needle in [
+        "| not scored | 653 of 1429 units (counted as errors in the scores below) |",
+        "## Units not scored",
+        "**653 of 1429 units got no prediction.**",
+        "would be 0.8123",
+        "| the event lies past the end of the audio | 653 | a#3: event 3",
+    ] {
+        assert!(md.contains(needle), "report.md lacks {needle}:\n{md}");
+    }
+    // Nothing skipped: no such section.
+    write_evaluation_report(&m, &EvalContext::default(), &dir).unwrap();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(!md.contains("not scored"), "{md}");
 }

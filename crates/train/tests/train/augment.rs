@@ -262,7 +262,7 @@ fn the_bandpass_filter_is_part_of_the_features_in_training_evaluation_and_predic
     let p = predictor
         .predict(&audio, Some(&[(event.start_s, event.end_s)]))
         .unwrap();
-    let from_eval: f32 = row[4].parse().unwrap();
+    let from_eval: f32 = row[7].parse().unwrap();
     assert!(
         (p.events[0].probabilities[1] - from_eval).abs() < 1e-5,
         "{} vs {from_eval}",

@@ -32,7 +32,7 @@ fn a_binary_gate_decides_normal_and_the_fine_model_the_abnormal_class() {
             .collect()
     };
     let numbers =
-        |row: &[String]| -> Vec<f64> { row[3..].iter().map(|v| v.parse().unwrap()).collect() };
+        |row: &[String]| -> Vec<f64> { row[6..].iter().map(|v| v.parse().unwrap()).collect() };
     let options = EvaluateOptions::new(Device::Cpu);
     let (gate_dir, fine_dir, gated_dir) = (
         dir.path().join("gate"),
