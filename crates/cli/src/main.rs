@@ -71,7 +71,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", outcome::error_chain(&err));
             ExitCode::from(2)
         }
     }
@@ -88,6 +88,7 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(outcome::stderr_wants_colour())
         .with_target(false)
         .init();
 }

@@ -1,5 +1,6 @@
 //! How a subcommand finished, and the exit code that follows from it.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 /// The result of a subcommand that ran to the end.
@@ -36,5 +37,50 @@ impl Outcome {
         } else {
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// `err` and its causes joined by ": ", each cause once: a cause whose text the message
+/// already quotes (`cannot read "x.flac": No such file ...` wrapping that I/O error) is not
+/// repeated.
+pub fn error_chain(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        if text.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
+}
+
+/// Colour in log lines only on a terminal, and never when `NO_COLOR` is set
+/// (<https://no-color.org>): redirected stderr gets plain text.
+pub fn stderr_wants_colour() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let read =
+            anyhow::Error::new(io).context("cannot read \"nope.flac\": No such file or directory");
+        assert_eq!(
+            error_chain(&read),
+            "cannot read \"nope.flac\": No such file or directory"
+        );
+        let wrapped = read.context("cannot compute features");
+        assert_eq!(
+            error_chain(&wrapped),
+            "cannot compute features: cannot read \"nope.flac\": No such file or directory"
+        );
     }
 }

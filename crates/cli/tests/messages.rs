@@ -1,0 +1,50 @@
+//! What the user reads: errors say each cause once, and nothing written to a file or pipe
+//! carries terminal colour codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+use lungsound_testutil::{temp_dir, wav_bytes};
+
+fn lungsound(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lungsound"));
+    command
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG");
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    command.output().expect("run lungsound")
+}
+
+#[test]
+fn a_missing_file_is_reported_with_each_cause_once() {
+    let out = lungsound(&["features", "nope.flac", "--out", "x.npy"], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("nope.flac").count(), 1, "{stderr}");
+}
+
+#[test]
+fn warnings_on_a_redirected_stderr_have_no_colour_codes() {
+    // A release-style header (block_align 4 for mono 16-bit) makes the decoder warn.
+    let dir = temp_dir();
+    let path = dir.path().join("release_style.wav");
+    let mut bytes = wav_bytes(&[0.1; 800], 8000, 1, 16, false);
+    bytes[32..34].copy_from_slice(&4u16.to_le_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    let path = path.to_str().unwrap();
+    for envs in [&[][..], &[("NO_COLOR", "1")][..]] {
+        let out = lungsound(&["info", path], envs);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains("block_align is 4"), "{stderr}");
+        assert!(!stderr.contains('\u{1b}'), "colour codes in {stderr:?}");
+    }
+}
