@@ -53,3 +53,36 @@ pub fn print_problem_summary(problems: usize, what: &str) {
         );
     }
 }
+
+/// Runs `work` for one item of a batch so that a panic inside it (a bug in a decoder, say)
+/// becomes an error naming `item` and the batch goes on. The last line of defence: every
+/// known bad input is an ordinary error long before this.
+pub fn isolate<T>(item: &std::path::Path, work: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        format!(
+            "{}: internal error while reading this file ({what}); skipped — please report it",
+            item.display()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_item_becomes_an_error_naming_it() {
+        let err = isolate(std::path::Path::new("bad.wav"), || -> u32 {
+            panic!("index out of bounds")
+        })
+        .unwrap_err();
+        assert!(err.starts_with("bad.wav: internal error"), "{err}");
+        assert!(err.contains("index out of bounds"), "{err}");
+        assert_eq!(isolate(std::path::Path::new("ok.wav"), || 7), Ok(7));
+    }
+}
