@@ -72,6 +72,7 @@ pub fn isolate<T>(item: &std::path::Path, work: impl FnOnce() -> T) -> Result<T,
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
