@@ -80,7 +80,9 @@ impl IcbhiName {
 }
 
 /// Parses one cycle annotation. Bad lines (wrong field count, non-numbers,
-/// negative or non-finite times, `start >= end`, flags other than `0`/`1`)
+/// negative or non-finite times, times beyond any plausible recording
+/// ([`MAX_EVENT_TIME_S`](crate::MAX_EVENT_TIME_S)), `start >= end`, flags
+/// other than `0`/`1`)
 /// become [`Severity::Error`] issues with `path` and the 1-based line number;
 /// the rest of the file is kept. `Event::index` counts non-blank lines, so it
 /// stays the cycle's position in the file even when earlier lines are bad.
@@ -131,6 +133,9 @@ fn parse_cycle_line(line: &str) -> Result<(f64, f64, CycleLabel), String> {
         }
         if v < 0.0 {
             return Err(format!("{what} {s:?} is negative"));
+        }
+        if let Some(why) = crate::fit::impossible_time(v) {
+            return Err(format!("{what} {s:?} s {why}"));
         }
         Ok(v)
     };
@@ -493,20 +498,26 @@ mod tests {
     #[test]
     fn parses_tabs_and_spaces_and_reports_bad_lines_with_numbers() {
         let text = "0.036\t0.579\t0\t0\n0.579 2.45 1 0\n\n2.45\t3.8\t0\n\
-                    x\t4\t0\t0\n5\t4\t0\t0\n5\t6\t2\t0\n-1\t2\t0\t0\n6\t7.5\t1\t1\r\n";
+                    x\t4\t0\t0\n5\t4\t0\t0\n5\t6\t2\t0\n-1\t2\t0\t0\n6\t1e20\t0\t0\n\
+                    6\t7.5\t1\t1\r\n";
         let (ev, iss) = parse_cycles(text, Path::new("a.txt"));
         assert_eq!(ev.len(), 3);
         assert_eq!(ev[1].label, EventLabel::Cycle(CycleLabel::Crackle));
         assert_eq!(ev[2].label, EventLabel::Cycle(CycleLabel::Both));
-        // position among non-blank lines: the last good line is the 8th data line
-        assert_eq!(ev[2].index, 7);
+        // position among non-blank lines: the last good line is the 9th data line
+        assert_eq!(ev[2].index, 8);
         let lines: Vec<usize> = iss.iter().filter_map(|i| i.line).collect();
-        assert_eq!(lines, vec![4, 5, 6, 7, 8]);
+        assert_eq!(lines, vec![4, 5, 6, 7, 8, 9]);
         assert!(iss.iter().all(|i| i.path == Path::new("a.txt")));
         assert!(iss[0].message.contains("expected 4 fields"));
         assert!(iss[1].message.contains("not a number"));
         assert!(iss[2].message.contains("not before"));
         assert!(iss[3].message.contains("not 0 or 1"));
         assert!(iss[4].message.contains("negative"));
+        assert!(
+            iss[5].message.contains("beyond any plausible recording"),
+            "{}",
+            iss[5]
+        );
     }
 }

@@ -16,11 +16,16 @@
 //!   [`official_split`] (ICBHI), [`random_split`] (warns about leakage).
 //! - Segmentation: [`segment_recording`], [`fit_length`], and
 //!   [`segment_dataset`] which writes clips plus `manifest.csv`.
+//! - Annotations that do not fit the audio: one rule ([`fit_spans`],
+//!   [`fit_events`]) used by `segment`, `analyze`, training/evaluation and
+//!   prediction alike: events past the end are skipped, events overlapping
+//!   it clipped, impossible times refused, each with an [`Issue`].
 //! - Statistics: [`summarize`] → [`DatasetSummary`] (serialisable).
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod error;
+mod fit;
 mod folder;
 mod icbhi;
 mod label;
@@ -35,6 +40,10 @@ mod task;
 use std::path::Path;
 
 pub use error::Error;
+pub use fit::{
+    FAR_PAST_FRACTION, FitAction, FittedSpans, MAX_EVENT_TIME_S, SpanFit, fit_events, fit_spans,
+    impossible_span, impossible_time,
+};
 pub use folder::load_folder;
 pub use icbhi::{
     DEMOGRAPHIC_FILE, DIAGNOSIS_CSV, DIAGNOSIS_FILE, IcbhiName, SPLIT_FILE, load_icbhi,

@@ -15,11 +15,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::label::{EventLabel, RecordLabel};
-use crate::recording::{Dataset, Issue, Recording, Severity};
+use crate::recording::{Dataset, Issue, Recording};
 use crate::split::{DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION, split_column};
 
 /// Events may end this far past the end of the audio (annotation rounding)
-/// and are then clipped to it, with a warning; further is an error.
+/// and are then clipped to it silently; further, they are clipped with a
+/// warning (see [`fit_spans`](crate::fit_spans), the one rule for
+/// annotations that do not fit the audio).
 pub const END_TOLERANCE_S: f64 = 0.05;
 
 /// How [`fit_length`] fills a clip shorter than the target length.
@@ -152,10 +154,11 @@ pub struct Segmented {
 
 /// Cuts `audio` (the decoded audio of `rec`) into clips.
 ///
-/// Each event becomes a clip named `{id}_{event.index:03}`. An event ending
-/// up to [`END_TOLERANCE_S`] past the audio is clipped to its end (a warning
-/// issue); one starting or ending later than that is skipped (an error
-/// issue), as is one shorter than a sample. A recording without an
+/// Each event becomes a clip named `{id}_{event.index:03}`. Events that do
+/// not fit the audio follow [`fit_spans`](crate::fit_spans): one wholly past
+/// the end is skipped, one overlapping it is clipped to it (silently within
+/// [`END_TOLERANCE_S`]), each with its issue; an event shorter than a sample
+/// is skipped (an error issue). A recording without an
 /// annotation file (a user's folder) is cut into consecutive windows of
 /// `length_s` (the whole recording if `None`); a last partial window is kept
 /// when it is at least half a window (or the only one). Annotated recordings
@@ -224,40 +227,23 @@ pub fn segment_recording(
         return Ok(out);
     }
 
-    let mut issues = Vec::new();
-    for e in &rec.events {
-        let mut end_s = e.end_s;
-        if e.start_s >= duration_s || e.end_s > duration_s + END_TOLERANCE_S {
-            issues.push(Issue::error(
-                &path,
-                format!(
-                    "event {} ({:.3}–{:.3} s) lies past the end of the audio ({duration_s:.3} s); \
-                     skipped",
-                    e.index, e.start_s, e.end_s
-                ),
-            ));
+    let fitted = crate::fit::fit_spans(
+        rec.events.iter().map(|e| (e.index, e.start_s, e.end_s)),
+        duration_s,
+    );
+    let mut issues = fitted.issues(&path);
+    for (e, fit) in rec.events.iter().zip(&fitted.spans) {
+        if !fit.is_used() {
             continue;
         }
-        if e.end_s > duration_s {
-            issues.push(Issue::new(
-                Severity::Warning,
-                &path,
-                format!(
-                    "event {} ends {:.1} ms after the end of the audio ({duration_s:.3} s); \
-                     clipped to it",
-                    e.index,
-                    (e.end_s - duration_s) * 1000.0
-                ),
-            ));
-            end_s = duration_s;
-        }
+        let end_s = fit.end_s;
         let a = ((e.start_s * sr as f64).round() as usize).min(n_total);
         let b = ((end_s * sr as f64).round() as usize).min(n_total);
         if b <= a {
             issues.push(Issue::error(
                 &path,
                 format!(
-                    "event {} is shorter than one sample at {sr} Hz; skipped",
+                    "event {}: shorter than one sample at {sr} Hz; skipped",
                     e.index
                 ),
             ));
@@ -470,7 +456,7 @@ fn cut_and_write(
 mod tests {
     use super::*;
     use crate::label::CycleLabel;
-    use crate::recording::{DatasetKind, Event};
+    use crate::recording::{DatasetKind, Event, Severity};
 
     #[test]
     fn fit_length_crops_and_pads() {
@@ -507,7 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn events_past_the_end_are_clipped_or_rejected() {
+    fn events_past_the_end_are_clipped_or_skipped_by_the_one_rule() {
         let audio = Audio {
             samples: (0..1000).map(|i| i as f32).collect(),
             sample_rate: 100,
@@ -515,18 +501,29 @@ mod tests {
         let rec = rec_with(&[(1.0, 2.0), (9.5, 10.03), (9.9, 10.2), (10.5, 11.0)]);
         let cfg = SegmentConfig::default();
         let s = segment_recording(&rec, &audio, &cfg).unwrap();
-        assert_eq!(s.clips.len(), 2);
+        assert_eq!(s.clips.len(), 3);
         assert_eq!(s.clips[0].samples.len(), 100);
         assert_eq!(s.clips[0].samples[0], 100.0);
         assert_eq!(s.clips[0].name, "r_000.wav");
+        // within the tolerance: clipped silently
         assert_eq!(s.clips[1].samples.len(), 50);
         assert_eq!(s.clips[1].end_s, 10.0);
+        // beyond it: clipped with a warning
+        assert_eq!(s.clips[2].samples.len(), 10);
+        assert_eq!(s.clips[2].end_s, 10.0);
         let sev: Vec<Severity> = s.issues.iter().map(|i| i.severity).collect();
         assert_eq!(
             sev,
-            vec![Severity::Warning, Severity::Error, Severity::Error]
+            vec![Severity::Warning, Severity::Warning, Severity::Warning]
         );
-        assert!(s.issues[1].message.contains("event 2"));
+        // 2 of 4 events past the end: the whole-recording warning first
+        assert!(s.issues[0].message.contains("is the file truncated"));
+        assert!(s.issues[1].message.starts_with("event 2: "));
+        assert!(s.issues[1].message.contains("clipped"));
+        assert!(s.issues[2].message.starts_with("event 3: "));
+        assert!(s.issues[2].message.contains("past the end of the audio"));
+        let expected = crate::fit_events(&rec.events, 10.0, Path::new("r.txt"));
+        assert_eq!(s.issues, expected.1);
 
         let cfg = SegmentConfig {
             length_s: Some(1.5),

@@ -78,7 +78,9 @@ pub struct SprAnnotation {
 
 /// Parses one SPRSound annotation JSON. Returns `None` (with an error issue)
 /// when the file is not a JSON object at all; otherwise the valid parts plus
-/// an issue for each bad part (unknown label, bad number, `start >= end`),
+/// an issue for each bad part (unknown label, bad number, negative time or
+/// one beyond any plausible recording
+/// ([`MAX_EVENT_TIME_S`](crate::MAX_EVENT_TIME_S)), `start >= end`),
 /// naming `path` and the event's stored index.
 pub fn parse_annotation(bytes: &[u8], path: &Path) -> (Option<SprAnnotation>, Vec<Issue>) {
     let mut issues = Vec::new();
@@ -224,6 +226,9 @@ fn time_ms(v: Option<&Value>, what: &str) -> Result<f64, String> {
     }
     if ms < 0.0 {
         return Err(format!("{what} {ms} ms is negative"));
+    }
+    if let Some(why) = crate::fit::impossible_time(ms / 1000.0) {
+        return Err(format!("{what} {ms} ms {why}"));
     }
     Ok(ms)
 }
@@ -403,12 +408,18 @@ mod tests {
                 {"start":"a","end":"5","type":"Normal"},
                 {"start":"1","end":"5","type":"Squeak"},
                 {"start":"1","end":"5"},
+                {"start":1000,"end":1e23,"type":"Normal"},
                 {"start":"6","end":"9","type":"Normal"}]}"#,
         );
         let a = a.unwrap();
         assert_eq!(a.events.len(), 1);
-        assert_eq!(a.events[0].index, 4);
-        assert_eq!(iss.len(), 4);
+        assert_eq!(a.events[0].index, 5);
+        assert_eq!(iss.len(), 5);
+        assert!(
+            iss[4].message.contains("beyond any plausible recording"),
+            "{}",
+            iss[4]
+        );
         for (i, issue) in iss.iter().enumerate() {
             assert!(issue.message.starts_with(&format!("event {i}:")), "{issue}");
         }

@@ -174,10 +174,14 @@ pub struct DatasetSummary {
     pub official_split: Option<Vec<SplitBalance>>,
     /// Recording durations; `None` unless requested.
     pub audio: Option<AudioSummary>,
-    /// Number of loader issues.
+    /// Number of issues (`issues.len()`).
     pub n_issues: usize,
-    /// Loader issues per severity.
+    /// Issues per severity.
     pub issues_by_severity: Vec<Count>,
+    /// Every issue: the loader's, then the audio headers' that could not be
+    /// read, then (with durations) the events that do not fit their audio
+    /// ([`fit_events`](crate::fit_events)).
+    pub issues: Vec<Issue>,
 }
 
 /// Labels in class order for the dataset kind, so zero counts show too.
@@ -221,9 +225,33 @@ fn event_names<'a>(recs: impl Iterator<Item = &'a Recording>) -> impl Iterator<I
 }
 
 /// Summarises `dataset`. With `durations`, every audio header is probed (in
-/// parallel, no decoding) for recording durations and sample rates.
+/// parallel, no decoding) for recording durations and sample rates, and the
+/// events of each recording with readable audio go through the one rule for
+/// annotations that do not fit the audio ([`fit_events`](crate::fit_events)):
+/// every event count and duration is then of the events `segment` and
+/// training would use (skipped ones left out, clipped ones clipped), and the
+/// rule's issues are among [`DatasetSummary::issues`].
 pub fn summarize(dataset: &Dataset, durations: bool) -> DatasetSummary {
-    let recs = &dataset.recordings;
+    let mut issues = dataset.issues.clone();
+    let (audio, fitted) = if durations {
+        let probed = probe_each(&dataset.recordings);
+        let mut recs = dataset.recordings.clone();
+        let mut fit_issues = Vec::new();
+        for (r, p) in recs.iter_mut().zip(&probed) {
+            if let (Some(Ok((duration_s, _))), Some(path)) = (p, &r.audio_path) {
+                let (events, iss) = crate::fit::fit_events(&r.events, *duration_s, path);
+                r.events = events;
+                fit_issues.extend(iss);
+            }
+        }
+        let audio = audio_summary(probed);
+        issues.extend(audio.errors.iter().cloned());
+        issues.extend(fit_issues);
+        (Some(audio), Some(recs))
+    } else {
+        (None, None)
+    };
+    let recs: &[Recording] = fitted.as_deref().unwrap_or(&dataset.recordings);
     let label_order = event_label_order(dataset.kind);
     let record_order: Vec<String> = if dataset.kind == DatasetKind::SprSound {
         RecordLabel::ALL.iter().map(|l| l.to_string()).collect()
@@ -321,7 +349,7 @@ pub fn summarize(dataset: &Dataset, durations: bool) -> DatasetSummary {
         n_recordings: recs.len(),
         n_with_audio: recs.iter().filter(|r| r.audio_path.is_some()).count(),
         n_patients: patients.len(),
-        n_events: dataset.n_events(),
+        n_events: recs.iter().map(|r| r.events.len()).sum(),
         event_counts: count(event_names(recs.iter()), &label_order),
         events_per_recording: recs.iter().map(|r| r.events.len()).collect(),
         record_label_counts: count(
@@ -344,30 +372,37 @@ pub fn summarize(dataset: &Dataset, durations: bool) -> DatasetSummary {
         event_durations_by_label,
         patients,
         official_split,
-        audio: durations.then(|| probe_all(recs)),
-        n_issues: dataset.issues.len(),
-        issues_by_severity: count(
-            dataset.issues.iter().map(|i| i.severity.to_string()),
-            &severities,
-        ),
+        audio,
+        n_issues: issues.len(),
+        issues_by_severity: count(issues.iter().map(|i| i.severity.to_string()), &severities),
+        issues,
     }
 }
 
-/// Probes every audio header in parallel.
-fn probe_all(recs: &[Recording]) -> AudioSummary {
-    let probed: Vec<Result<(f64, u32), Issue>> = recs
-        .par_iter()
-        .filter_map(|r| r.audio_path.as_ref())
-        .map(|p| {
-            lungsound_audio::probe(p)
-                .map(|info| (info.duration_s(), info.sample_rate))
-                .map_err(|e| Issue::error(p, format!("cannot read audio header: {e}")))
+/// (duration s, sample rate) from a recording's audio header, or why not.
+type Probed = Result<(f64, u32), Issue>;
+
+/// Probes every audio header in parallel: one entry per recording, `None`
+/// for recordings without audio.
+fn probe_each(recs: &[Recording]) -> Vec<Option<Probed>> {
+    recs.par_iter()
+        .map(|r| {
+            let p = r.audio_path.as_ref()?;
+            Some(
+                lungsound_audio::probe(p)
+                    .map(|info| (info.duration_s(), info.sample_rate))
+                    .map_err(|e| Issue::error(p, format!("cannot read audio header: {e}"))),
+            )
         })
-        .collect();
+        .collect()
+}
+
+/// Durations, sample rates and header errors of [`probe_each`]'s results.
+fn audio_summary(probed: Vec<Option<Probed>>) -> AudioSummary {
     let mut durations_s = Vec::new();
     let mut rates = Vec::new();
     let mut errors = Vec::new();
-    for p in probed {
+    for p in probed.into_iter().flatten() {
         match p {
             Ok((d, sr)) => {
                 durations_s.push(d);
@@ -456,6 +491,60 @@ mod tests {
         assert_eq!(split[0].n_recordings, 1);
         assert_eq!(split[1].n_recordings, 0);
         assert_eq!(s.issues_by_severity[2].count, 1);
+        assert_eq!(s.issues, ds.issues);
         assert!(serde_json::to_string(&s).is_ok());
+    }
+
+    #[test]
+    fn with_durations_events_are_fitted_to_the_audio() {
+        let tmp = lungsound_testutil::temp_dir();
+        let wav = tmp.path().join("1_a.wav");
+        lungsound_testutil::write_wav_i16(&wav, &vec![0.1; 8000], 4000); // 2 s
+        let mut r = Recording::new("1_a", DatasetKind::Icbhi, "1");
+        r.audio_path = Some(wav.clone());
+        r.events = [(0.0, 1.0), (1.5, 2.5), (2.5, 3.0)]
+            .iter()
+            .enumerate()
+            .map(|(index, &(start_s, end_s))| Event {
+                index,
+                start_s,
+                end_s,
+                label: EventLabel::Cycle(CycleLabel::Normal),
+            })
+            .collect();
+        let mut missing = Recording::new("1_b", DatasetKind::Icbhi, "1");
+        missing.audio_path = Some(tmp.path().join("1_b.wav"));
+        let ds = Dataset {
+            kind: DatasetKind::Icbhi,
+            root: tmp.path().to_path_buf(),
+            recordings: vec![r, missing],
+            issues: vec![Issue::info("x", "hello")],
+        };
+        let s = summarize(&ds, true);
+        assert_eq!(s.n_events, 2);
+        assert_eq!(s.event_durations_s, vec![1.0, 0.5]);
+        assert_eq!(s.event_counts[0].count, 2);
+        assert_eq!(s.events_per_recording, vec![2, 0]);
+        assert_eq!(s.patients[0].n_events, 2);
+        // loader note, the unreadable header, the mismatch, the clip, the skip
+        assert_eq!(s.n_issues, 5, "{:#?}", s.issues);
+        assert_eq!(s.issues.len(), 5);
+        assert_eq!(s.issues[0], ds.issues[0]);
+        assert!(s.issues[1].message.contains("cannot read audio header"));
+        assert!(s.issues[2].message.contains("is the file truncated"));
+        assert!(s.issues[3].message.starts_with("event 1: "));
+        assert!(s.issues[4].message.starts_with("event 2: "));
+        assert!(s.issues[4].message.contains("past the end of the audio"));
+        assert!(s.issues[2..].iter().all(|i| i.path == wav));
+        let by: Vec<(&str, usize)> = s
+            .issues_by_severity
+            .iter()
+            .map(|c| (c.name.as_str(), c.count))
+            .collect();
+        assert_eq!(by, [("error", 1), ("warning", 3), ("info", 1)]);
+        assert_eq!(s.audio.as_ref().unwrap().durations_s, vec![2.0]);
+        // without durations the annotations are taken as they are
+        let s = summarize(&ds, false);
+        assert_eq!((s.n_events, s.n_issues), (3, 1));
     }
 }

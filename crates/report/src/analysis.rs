@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use lungsound_datasets::{Count, DatasetKind, DatasetSummary, Stats};
+use lungsound_datasets::{Count, DatasetKind, DatasetSummary, Issue, Stats};
 
 use crate::markdown::{escape, image, percent, table};
 use crate::plot::{BarChart, BarSeries, Histogram, PlotFiles, bar_chart, histogram};
@@ -35,7 +35,9 @@ const BINS: usize = 30;
 /// | `split_balance` | train vs test class counts (official split) |
 ///
 /// `report.md` embeds the PNGs by relative link, so the folder can be moved
-/// or viewed as is. Returns every file written.
+/// or viewed as is, and lists the first 50 issues (most
+/// serious first; `summary.json` has every one, with severity, path, line
+/// and message). Returns every file written.
 pub fn write_analysis_report(
     summary: &DatasetSummary,
     out_dir: &Path,
@@ -176,7 +178,7 @@ fn overview(md: &mut String, s: &DatasetSummary) {
             format!("{:.1} min", stats.total / 60.0),
         ]);
     }
-    rows.push(vec!["loader issues".into(), s.n_issues.to_string()]);
+    rows.push(vec!["issues".into(), s.n_issues.to_string()]);
     md.push_str(&table(&["", "value"], &rows));
     md.push('\n');
 }
@@ -478,16 +480,46 @@ fn section_split(md: &mut String, plots: &mut Plots<'_>, s: &DatasetSummary) -> 
     Ok(())
 }
 
+/// How many issues `report.md` lists (`summary.json` has them all).
+const REPORT_ISSUES: usize = 50;
+
 fn section_issues(md: &mut String, s: &DatasetSummary) {
-    md.push_str("## Loader issues\n\n");
+    md.push_str("## Issues\n\n");
     if s.n_issues == 0 {
         md.push_str("None: every file and line was read as expected.\n");
         return;
     }
     let _ = writeln!(
         md,
-        "{} issue(s); the command's output (or `--strict`) lists them.\n",
+        "{} issue(s), all listed in `summary.json` (`issues`).\n",
         s.n_issues
     );
     md.push_str(&count_table("severity", &s.issues_by_severity));
+    md.push('\n');
+    let mut shown: Vec<&Issue> = s.issues.iter().collect();
+    // Most serious first, otherwise in the order they were found.
+    shown.sort_by_key(|i| std::cmp::Reverse(i.severity));
+    shown.truncate(REPORT_ISSUES);
+    if shown.len() < s.issues.len() {
+        let _ = writeln!(
+            md,
+            "The first {} of {}, most serious first:\n",
+            shown.len(),
+            s.issues.len()
+        );
+    }
+    for issue in shown {
+        let path = issue.path.strip_prefix(&s.root).unwrap_or(&issue.path);
+        let place = match issue.line {
+            Some(line) => format!("{}:{line}", path.display()),
+            None => path.display().to_string(),
+        };
+        let _ = writeln!(
+            md,
+            "- {}: {}: {}",
+            issue.severity,
+            escape(&place),
+            escape(&issue.message)
+        );
+    }
 }

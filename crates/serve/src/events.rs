@@ -10,7 +10,8 @@
 //! - `[[0.118, 1.023], ...]` in seconds.
 //!
 //! The result keeps the order given (a prediction's `index` refers to it); each interval
-//! must satisfy `0 <= start < end`.
+//! must satisfy `0 <= start < end`. Events that do not fit the recording are handled by the
+//! model's clip pipeline (see [`fit_to_duration`]).
 
 use serde_json::Value;
 
@@ -54,18 +55,30 @@ pub(crate) fn parse_events(text: &str) -> Result<Vec<(f64, f64)>, String> {
     Ok(events)
 }
 
-/// Checks that every event lies inside a recording of `duration_s` seconds. Ends up to
-/// 10 ms past the end are clipped to it (annotations in whole milliseconds round up).
-pub(crate) fn fit_to_duration(events: &mut [(f64, f64)], duration_s: f64) -> Result<(), String> {
-    const TOLERANCE_S: f64 = 0.010;
-    for (i, event) in events.iter_mut().enumerate() {
-        if event.0 >= duration_s || event.1 > duration_s + TOLERANCE_S {
-            return Err(format!(
-                "event {i} ({:.3}–{:.3} s) lies outside the recording, which lasts {duration_s:.3} s",
-                event.0, event.1
-            ));
-        }
-        event.1 = event.1.min(duration_s);
+/// Refuses events that leave nothing to classify in a recording of `duration_s` seconds:
+/// every one starts at or after its end (wholly past the end, in the words of the one rule
+/// for annotations that do not fit the audio, `lungsound_datasets::fit_spans`). Otherwise
+/// the events go to the classifier as given, and the model's clip pipeline applies that rule
+/// itself: an event past the end is skipped, one overlapping it is clipped to it (silently
+/// within 50 ms), each reported in the prediction's `warnings`, and a prediction's `index`
+/// still refers to the order given.
+pub(crate) fn fit_to_duration(events: &[(f64, f64)], duration_s: f64) -> Result<(), String> {
+    let Some(first) = events.first() else {
+        return Ok(());
+    };
+    if events.iter().all(|&(start_s, _)| start_s >= duration_s) {
+        let n = events.len();
+        return Err(format!(
+            "{} past the end of the recording, which lasts {duration_s:.3} s (event 0: \
+             {:.3}–{:.3} s); nothing to classify",
+            if n == 1 {
+                "the event lies".to_string()
+            } else {
+                format!("all {n} events lie")
+            },
+            first.0,
+            first.1
+        ));
     }
     Ok(())
 }
@@ -209,12 +222,17 @@ mod tests {
     }
 
     #[test]
-    fn events_must_lie_inside_the_recording() {
-        let mut ok = vec![(0.0, 1.0), (9.0, 10.004)];
-        fit_to_duration(&mut ok, 10.0).expect("inside");
-        assert_eq!(ok[1].1, 10.0);
-        let err = fit_to_duration(&mut [(0.0, 1.0), (9.5, 11.0)], 10.0).expect_err("outside");
-        assert!(err.contains("event 1") && err.contains("10.000 s"), "{err}");
-        assert!(fit_to_duration(&mut [(10.0, 10.005)], 10.0).is_err());
+    fn events_are_refused_only_when_all_lie_past_the_end() {
+        // inside, overlapping the end, past it: the model's pipeline clips or skips them
+        fit_to_duration(&[(0.0, 1.0), (9.0, 10.5), (10.5, 11.0)], 10.0).expect("some inside");
+        fit_to_duration(&[(9.9, 10.004)], 10.0).expect("within the tolerance");
+        fit_to_duration(&[], 10.0).expect("no events");
+        let err = fit_to_duration(&[(10.0, 10.5), (12.0, 13.0)], 10.0).expect_err("all past");
+        assert!(
+            err.contains("all 2 events lie past the end") && err.contains("lasts 10.000 s"),
+            "{err}"
+        );
+        let err = fit_to_duration(&[(10.0, 10.005)], 10.0).expect_err("past");
+        assert!(err.contains("the event lies past the end"), "{err}");
     }
 }

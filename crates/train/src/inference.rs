@@ -71,7 +71,8 @@ pub struct RecordingPrediction {
     /// time closest to its centre, so segments tile the recording without
     /// overlapping. Empty when events were given.
     pub segments: Vec<Segment>,
-    /// Events that could not be classified (e.g. past the end of the audio).
+    /// Events that could not be classified (e.g. past the end of the audio) or
+    /// were clipped to its end.
     pub warnings: Vec<String>,
 }
 
@@ -323,16 +324,8 @@ impl Predictor {
             ),
         };
         let clips = compute_clips(&samples, settings, &self.extractor, Some(spans));
-        let warnings: Vec<String> = clips
-            .dropped
-            .iter()
-            .map(|(i, m)| {
-                format!(
-                    "event {}: {m}",
-                    i.map_or(String::from("?"), |i| i.to_string())
-                )
-            })
-            .collect();
+        // Skipped and clipped events alike (the datasets crate's rule).
+        let warnings = clips.warnings();
         if clips.spans.is_empty() {
             return Err(Error::NoData(format!(
                 "nothing to classify in a {duration_s:.3} s recording{}",

@@ -1,5 +1,7 @@
 //! `lungsound analyze DATASET_DIR --out DIR`: a JSON summary, a Markdown
-//! report and PNG/SVG plots of what a dataset contains.
+//! report and PNG/SVG plots of what a dataset contains. Every issue found
+//! (unreadable files and lines, events that do not fit their audio) is
+//! printed and saved in `summary.json` (`issues`) and listed in `report.md`.
 
 use std::path::PathBuf;
 
@@ -17,7 +19,8 @@ pub struct AnalyzeArgs {
     /// Output folder for summary.json, report.md and the plots.
     #[arg(long)]
     out: PathBuf,
-    /// Skip reading audio headers (no recording durations or sample rates).
+    /// Skip reading audio headers (no recording durations or sample rates, and
+    /// events are not checked against the length of their audio).
     #[arg(long)]
     no_audio: bool,
 }
@@ -26,11 +29,10 @@ pub struct AnalyzeArgs {
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
     let dataset = lungsound_datasets::load_dataset(&args.dataset_dir)
         .with_context(|| format!("cannot read dataset {}", args.dataset_dir.display()))?;
-    let mut problems = progress::print_issues(&dataset.issues);
+    // The loader's issues, unreadable audio headers and (with audio) the
+    // events that do not fit their audio: all in summary.json and report.md too.
     let summary = lungsound_datasets::summarize(&dataset, !args.no_audio);
-    if let Some(audio) = &summary.audio {
-        problems += progress::print_issues(&audio.errors);
-    }
+    let problems = progress::print_issues(&summary.issues);
     let written = lungsound_report::write_analysis_report(&summary, &args.out)
         .with_context(|| format!("cannot write the report to {}", args.out.display()))?;
     println!(

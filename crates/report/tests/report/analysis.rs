@@ -158,8 +158,9 @@ fn analysis_report_writes_summary_markdown_and_plots() {
         "![Event durations](event_durations.png)",
         "![Recording durations](recording_durations.png)",
         "![Patient ages](ages.png)",
-        "1 issue(s)",
+        "1 issue(s), all listed in `summary.json` (`issues`).",
         "| warning | 1 |",
+        "- warning: rec9.json: no events",
     ] {
         assert!(md.contains(needle), "report.md lacks {needle}:\n{md}");
     }
@@ -250,4 +251,65 @@ fn analysis_report_of_real_sprsound() {
         assert!(md.contains("Not recorded in this dataset (device unknown)."));
         assert!(!out.join("devices.png").exists());
     }
+}
+
+#[test]
+fn analysis_report_lists_the_first_issues_most_serious_first_and_saves_all() {
+    use lungsound_datasets::{Issue, Severity};
+    let (dir, _tmp) = out_dir("analysis_issues");
+    let mut ds = spr_dataset();
+    ds.issues = (0..60)
+        .map(|i| {
+            Issue::info(
+                ds.root.join(format!("rec{i}.json")),
+                format!("note number {i}"),
+            )
+        })
+        .collect();
+    ds.issues.push(Issue::at_line(
+        Severity::Error,
+        ds.root.join("sub/a_b.txt"),
+        7,
+        "start \"x\" is not a number; cycle skipped",
+    ));
+    ds.issues.push(Issue::warning(
+        "/elsewhere/rec3.wav",
+        "event 2: 9.000–9.500 s lies past the end of the audio (8.000 s); skipped",
+    ));
+    let summary = summarize(&ds, false);
+    write_analysis_report(&summary, &dir).unwrap();
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let issues = json["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 62);
+    assert_eq!(json["n_issues"], 62);
+    assert_eq!(issues[60]["severity"], "error");
+    assert_eq!(issues[60]["line"], 7);
+    assert_eq!(issues[60]["path"], "/data/sprsound/train2022/sub/a_b.txt");
+    assert_eq!(
+        issues[60]["message"],
+        "start \"x\" is not a number; cycle skipped"
+    );
+    assert_eq!(issues[0]["line"], serde_json::Value::Null);
+
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let section = &md[md.find("## Issues").unwrap()..];
+    assert!(section.contains("62 issue(s)"), "{section}");
+    assert!(section.contains("The first 50 of 62, most serious first:"));
+    let items: Vec<&str> = section.lines().filter(|l| l.starts_with("- ")).collect();
+    assert_eq!(items.len(), 50);
+    // paths under the dataset folder are shown relative to it, with the line
+    assert_eq!(
+        items[0],
+        "- error: sub/a\\_b.txt:7: start \"x\" is not a number; cycle skipped"
+    );
+    assert_eq!(
+        items[1],
+        "- warning: /elsewhere/rec3.wav: event 2: 9.000–9.500 s lies past the end of the audio \
+         (8.000 s); skipped"
+    );
+    assert_eq!(items[2], "- info: rec0.json: note number 0");
+    assert_eq!(items[49], "- info: rec47.json: note number 47");
+    assert!(!section.contains("note number 48"));
 }

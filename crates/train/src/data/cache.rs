@@ -39,6 +39,10 @@ pub(crate) struct CacheHeader {
     pub spans: Vec<(f64, f64, i64)>,
     /// Clips that could not be cut: `(event_index or -1, message)`.
     pub dropped: Vec<(i64, String)>,
+    /// Warnings about stored clips (an event clipped to the end of the
+    /// audio; `-1`: the whole recording): `(event_index or -1, message)`.
+    #[serde(default)]
+    pub notes: Vec<(i64, String)>,
 }
 
 /// The clips of one recording: spans, f16 values, and the clips left out.
@@ -46,7 +50,27 @@ pub(crate) struct CacheHeader {
 pub(crate) struct RecordingClips {
     pub spans: Vec<ClipSpan>,
     pub values: Vec<u16>,
+    /// Clips left out: `(event index, why)`, `why` ending in `; skipped`.
     pub dropped: Vec<(Option<usize>, String)>,
+    /// Warnings about kept clips: `(event index, message)`; `None`: about
+    /// the whole recording.
+    pub notes: Vec<(Option<usize>, String)>,
+}
+
+impl RecordingClips {
+    /// The notes then the dropped clips as messages (`event {i}: …`, a
+    /// dropped window `window: …`, a recording-level note as it is).
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let notes = self.notes.iter().map(|(i, m)| match i {
+            Some(i) => format!("event {i}: {m}"),
+            None => m.clone(),
+        });
+        let dropped = self.dropped.iter().map(|(i, m)| match i {
+            Some(i) => format!("event {i}: {m}"),
+            None => format!("window: {m}"),
+        });
+        notes.chain(dropped).collect()
+    }
 }
 
 impl FeatureCache {
@@ -115,6 +139,11 @@ impl FeatureCache {
                 .iter()
                 .map(|(i, m)| (i.map_or(-1, |i| i as i64), m.clone()))
                 .collect(),
+            notes: clips
+                .notes
+                .iter()
+                .map(|(i, m)| (i.map_or(-1, |i| i as i64), m.clone()))
+                .collect(),
         };
         let json = serde_json::to_vec(&header).map_err(|e| Error::json(path, e))?;
         let mut bytes = Vec::with_capacity(12 + json.len() + 2 * clips.values.len());
@@ -158,6 +187,11 @@ fn parse(bytes: &[u8], shape: [usize; 2]) -> Option<RecordingClips> {
             .into_iter()
             .map(|(i, m)| (index(i), m))
             .collect(),
+        notes: header
+            .notes
+            .into_iter()
+            .map(|(i, m)| (index(i), m))
+            .collect(),
     })
 }
 
@@ -180,8 +214,13 @@ mod tests {
             }],
             values: (0..6).collect(),
             dropped: vec![(Some(4), "past the end".into())],
+            notes: vec![(None, "far past".into()), (Some(3), "clipped".into())],
         };
         cache.write(&path, &clips, [2, 3]).unwrap();
+        assert_eq!(
+            clips.warnings(),
+            ["far past", "event 3: clipped", "event 4: past the end"]
+        );
         assert_eq!(cache.read(&path, [2, 3]), Some(clips));
         assert_eq!(cache.read(&path, [3, 2]), None);
         std::fs::write(&path, b"LSFC0001garbage").unwrap();

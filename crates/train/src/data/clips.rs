@@ -48,8 +48,11 @@ pub fn window_spans(
         .collect()
 }
 
-/// The spans of every annotated event of `rec`, in stored order (the cache
-/// holds all of them; the task picks the ones it has a class for).
+/// The spans of every annotated event of `rec`, in stored order and as
+/// annotated (the cache holds all of them; the task picks the ones it has a
+/// class for). [`compute_clips`](super::compute_clips) fits them to the
+/// decoded audio with the datasets crate's rule
+/// ([`fit_spans`](lungsound_datasets::fit_spans)) before cutting.
 pub fn event_spans(rec: &Recording) -> Vec<ClipSpan> {
     rec.events
         .iter()

@@ -29,7 +29,7 @@ pub mod spec_augment;
 use std::path::Path;
 
 use indicatif::ProgressBar;
-use lungsound_datasets::{Issue, Level, Recording, Task};
+use lungsound_datasets::{Issue, Level, Recording, Task, fit_spans};
 use lungsound_features::FeatureExtractor;
 use rayon::prelude::*;
 
@@ -42,7 +42,9 @@ use crate::config::{FeatureSettings, Normalization};
 use crate::error::{Error, Result};
 
 /// Version of the clip/feature computation; bump it to invalidate every cache.
-const CACHE_VERSION: u32 = 1;
+/// 2: event spans go through `lungsound_datasets::fit_spans` (clipped spans
+/// stored with their clipped end, the rule's notes stored beside the clips).
+const CACHE_VERSION: u32 = 2;
 
 /// A prediction unit: one event (event tasks) or one recording (record tasks).
 #[derive(Debug, Clone, PartialEq)]
@@ -167,9 +169,14 @@ impl FeatureSet {
 /// Builds the clips of `recordings` for `task`, from the cache where possible.
 ///
 /// Returns the set plus one [`Issue`] per recording that could not be
-/// decoded and per clip that could not be cut (e.g. an event past the end of
-/// the audio). Recordings without audio, and events/records without a class
-/// for `task`, give no clip and no issue.
+/// decoded and per clip that could not be cut. Events that do not fit the
+/// audio follow the one rule of
+/// [`fit_spans`](lungsound_datasets::fit_spans): one wholly past the end is
+/// skipped (`event {i}: … lies past the end of the audio …; skipped`), one
+/// overlapping it is clipped to it and still used (with a warning beyond
+/// the tolerance), and a recording whose annotations run far past its audio
+/// gets one more warning. Recordings without audio, and events/records
+/// without a class for `task`, give no clip and no issue.
 ///
 /// # Errors
 /// Invalid feature settings, or a cache file that cannot be written.
@@ -227,10 +234,12 @@ pub fn build_augmented_feature_set(
         };
         let clips = &out.clips;
         let path = rec.audio_path.clone().unwrap_or_default();
-        for (index, message) in &clips.dropped {
-            let what = index.map_or("window".to_string(), |i| format!("event {i}"));
-            issues.push(Issue::warning(&path, format!("{what}: {message}; skipped")));
-        }
+        issues.extend(
+            clips
+                .warnings()
+                .into_iter()
+                .map(|message| Issue::warning(&path, message)),
+        );
         for (index, seconds) in &out.too_long {
             issues.push(Issue::info(
                 &path,
@@ -432,6 +441,7 @@ fn recording_clips(
                     spans: jobs.iter().map(|&(k, _)| out.clips.spans[k]).collect(),
                     values,
                     dropped: Vec::new(),
+                    notes: Vec::new(),
                 };
                 if let Err(e) = cache.write(path, &stored, shape) {
                     tracing::warn!("cannot write the feature cache: {e}");
@@ -448,6 +458,11 @@ fn recording_clips(
 
 /// Cuts and computes the clips of decoded `samples` (at `settings.sample_rate`):
 /// the given event spans, or windows when `spans` is `None`.
+///
+/// Event spans first go through [`fit_spans`] against the decoded duration:
+/// skipped ones land in [`RecordingClips::dropped`], clipped ones are cut
+/// (and stored) with their clipped end, and the rule's warnings about kept
+/// clips in [`RecordingClips::notes`].
 pub(crate) fn compute_clips(
     samples: &[f32],
     settings: &FeatureSettings,
@@ -455,20 +470,24 @@ pub(crate) fn compute_clips(
     spans: Option<Vec<ClipSpan>>,
 ) -> RecordingClips {
     let clip = settings.clip_samples();
-    let spans = spans.unwrap_or_else(|| {
-        window_spans(
+    let sr = f64::from(settings.sample_rate);
+    let mut out = RecordingClips {
+        spans: Vec::new(),
+        values: Vec::new(),
+        dropped: Vec::new(),
+        notes: Vec::new(),
+    };
+    let spans = match spans {
+        Some(spans) => fit_event_spans(&spans, samples.len() as f64 / sr, &mut out),
+        None => window_spans(
             samples.len(),
             settings.sample_rate,
             clip,
             settings.hop_samples(),
-        )
-    });
-    let mut scratch = extractor.scratch();
-    let mut out = RecordingClips {
-        spans: Vec::with_capacity(spans.len()),
-        values: Vec::new(),
-        dropped: Vec::new(),
+        ),
     };
+    out.spans.reserve(spans.len());
+    let mut scratch = extractor.scratch();
     for span in spans {
         match cut_clip(samples, settings.sample_rate, &span, clip, settings.pad) {
             Some(x) => {
@@ -479,15 +498,49 @@ pub(crate) fn compute_clips(
             None => out.dropped.push((
                 span.event_index,
                 format!(
-                    "span {:.3}–{:.3} s lies beyond the end of the audio ({:.3} s)",
-                    span.start_s,
-                    span.end_s,
-                    samples.len() as f64 / f64::from(settings.sample_rate)
+                    "{:.3}–{:.3} s is shorter than one sample at {} Hz; skipped",
+                    span.start_s, span.end_s, settings.sample_rate
                 ),
             )),
         }
     }
     out
+}
+
+/// The spans to cut after [`fit_spans`] (clipped ends applied); the skipped
+/// ones go to `out.dropped`, the notes on used ones and the recording-level
+/// warning to `out.notes`. A span without an event index is passed through.
+fn fit_event_spans(spans: &[ClipSpan], duration_s: f64, out: &mut RecordingClips) -> Vec<ClipSpan> {
+    let fitted = fit_spans(
+        spans
+            .iter()
+            .filter_map(|s| Some((s.event_index?, s.start_s, s.end_s))),
+        duration_s,
+    );
+    out.notes
+        .extend(fitted.mismatch.iter().map(|m| (None, m.clone())));
+    let mut fits = fitted.spans.iter();
+    let mut kept = Vec::with_capacity(spans.len());
+    for span in spans {
+        let Some(fit) = span.event_index.and_then(|_| fits.next()) else {
+            kept.push(*span);
+            continue;
+        };
+        let note = fit
+            .note
+            .as_ref()
+            .map(|(_, m)| (span.event_index, m.clone()));
+        if fit.is_used() {
+            out.notes.extend(note);
+            kept.push(ClipSpan {
+                end_s: fit.end_s,
+                ..*span
+            });
+        } else {
+            out.dropped.extend(note);
+        }
+    }
+    kept
 }
 
 /// The cache key of a recording's clips (`None` when the file cannot be stat'ed:
@@ -549,5 +602,129 @@ impl FeatureSet {
             units,
             values,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::path::PathBuf;
+
+    use lungsound_datasets::{DatasetKind, Event, EventLabel, Severity, SprEventType};
+
+    use super::*;
+
+    const SR: u32 = 8000;
+
+    /// A 2 s recording with events inside (0), overlapping the end by 0.6 s
+    /// (1), within the tolerance (2), and wholly past the end (3).
+    fn recording(dir: &Path) -> Recording {
+        let wav = dir.join("41000000_5.5_0_p1_100.wav");
+        let x = lungsound_testutil::sine(440.0, SR, 2.0, 0.3);
+        lungsound_testutil::write_wav_i16(&wav, &x, SR);
+        let mut rec = Recording::new("41000000_5.5_0_p1_100", DatasetKind::SprSound, "41000000");
+        rec.audio_path = Some(wav);
+        rec.annotation_path = Some(PathBuf::from("a.json"));
+        rec.events = [(0.2, 1.0), (1.5, 2.6), (1.9, 2.03), (2.3, 2.8)]
+            .iter()
+            .enumerate()
+            .map(|(index, &(start_s, end_s))| Event {
+                index,
+                start_s,
+                end_s,
+                label: EventLabel::Spr(SprEventType::Wheeze),
+            })
+            .collect();
+        rec
+    }
+
+    fn check(set: &FeatureSet, issues: &[Issue], rec: &Recording) {
+        let units: Vec<(Option<usize>, f64, f64)> = set
+            .units
+            .iter()
+            .map(|u| (u.event_index, u.start_s, u.end_s))
+            .collect();
+        assert_eq!(
+            units,
+            [
+                (Some(0), 0.2, 1.0),
+                (Some(1), 1.5, 2.0),
+                (Some(2), 1.9, 2.0)
+            ],
+            "clipped events are still scored, the past one is not"
+        );
+        let messages: Vec<&str> = issues.iter().map(|i| i.message.as_str()).collect();
+        assert_eq!(messages.len(), 3, "{messages:#?}");
+        assert!(
+            messages[0].starts_with("annotations extend to 2.8 s but the audio decodes to 2.0 s")
+        );
+        assert!(messages[1].starts_with("event 1: ") && messages[1].contains("clipped"));
+        assert_eq!(
+            messages[2],
+            "event 3: 2.300–2.800 s lies past the end of the audio (2.000 s); skipped"
+        );
+        assert!(issues.iter().all(|i| i.severity == Severity::Warning
+            && Some(i.path.as_path()) == rec.audio_path.as_deref()));
+        // The same decisions and messages as the datasets crate's rule.
+        let (used, expected) =
+            lungsound_datasets::fit_events(&rec.events, 2.0, rec.audio_path.as_deref().unwrap());
+        assert_eq!(expected.len(), 3);
+        assert_eq!(
+            used.iter()
+                .map(|e| (Some(e.index), e.start_s, e.end_s))
+                .collect::<Vec<_>>(),
+            units
+        );
+        for (got, want) in issues.iter().zip(&expected) {
+            assert_eq!(got.message, want.message);
+        }
+    }
+
+    #[test]
+    fn data_events_that_do_not_fit_the_audio_follow_the_datasets_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = recording(dir.path());
+        let settings = FeatureSettings::default();
+        for cache in [
+            FeatureCache::disabled(),
+            FeatureCache::new(dir.path().join("cache")),
+            FeatureCache::new(dir.path().join("cache")), // read back from the cache
+        ] {
+            let (set, issues) =
+                build_feature_set(&[&rec], &settings, Task::EventMulti, &cache, None).unwrap();
+            check(&set, &issues, &rec);
+        }
+    }
+
+    #[test]
+    fn data_windows_pass_through_the_fit_untouched() {
+        let settings = FeatureSettings::default();
+        let extractor = settings.extractor().unwrap();
+        let samples = vec![0.1f32; 2 * SR as usize];
+        let span = |start_s, end_s, event_index| ClipSpan {
+            start_s,
+            end_s,
+            event_index,
+        };
+        let clips = compute_clips(
+            &samples,
+            &settings,
+            &extractor,
+            Some(vec![
+                span(0.0, 1.0, None),
+                span(2.5, 3.0, Some(7)),
+                span(1.0, 2.0, None),
+            ]),
+        );
+        assert_eq!(clips.spans, [span(0.0, 1.0, None), span(1.0, 2.0, None)]);
+        assert_eq!(clips.dropped.len(), 1);
+        assert_eq!(clips.dropped[0].0, Some(7));
+        let warnings = clips.warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("is the file truncated"));
+        assert!(
+            warnings[1].starts_with("event 7: ")
+                && warnings[1].contains("past the end of the audio")
+        );
     }
 }
