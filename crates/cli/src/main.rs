@@ -43,6 +43,8 @@ enum Command {
     Analyze(cmd::analyze::AnalyzeArgs),
     /// Train a model on a dataset task.
     Train(Box<cmd::train::TrainArgs>),
+    /// Cross-validate a recipe on patient-wise folds (per-fold and mean ± sd Scores).
+    Cv(cmd::cv::CvArgs),
     /// Evaluate a trained model on a dataset folder.
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Classify recordings with a trained model (the shipped default by default).
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Augment(args) => cmd::augment::run(args),
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Train(args) => cmd::train::run(*args),
+        Command::Cv(args) => cmd::cv::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Predict(args) => cmd::predict::run(args),
         Command::Serve(args) => cmd::serve::run(args),

@@ -27,6 +27,7 @@
 mod error;
 mod fit;
 mod folder;
+mod folds;
 mod icbhi;
 mod label;
 mod recording;
@@ -45,6 +46,7 @@ pub use fit::{
     impossible_span, impossible_time,
 };
 pub use folder::load_folder;
+pub use folds::patient_folds;
 pub use icbhi::{
     DEMOGRAPHIC_FILE, DIAGNOSIS_CSV, DIAGNOSIS_FILE, IcbhiName, SPLIT_FILE, load_icbhi,
     parse_cycles,

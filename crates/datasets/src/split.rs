@@ -66,7 +66,7 @@ pub fn official_split(recs: &[Recording]) -> OfficialSplit {
 
 /// Labels used for stratification: the record label if there is one,
 /// otherwise the distinct event labels.
-fn label_keys(r: &Recording) -> Vec<String> {
+pub(crate) fn label_keys(r: &Recording) -> Vec<String> {
     if let Some(l) = r.record_label {
         return vec![format!("record:{l}")];
     }

@@ -32,6 +32,7 @@ pub mod accounting;
 mod card;
 pub mod checkpoint;
 pub mod config;
+pub mod cv;
 pub mod data;
 mod error;
 mod evaluate;

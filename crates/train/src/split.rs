@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use lungsound_datasets::{Dataset, DatasetKind, Recording, Split, load_dataset_as, patient_split};
+use lungsound_datasets::{
+    Dataset, DatasetKind, Recording, Split, load_dataset_as, patient_folds, patient_split,
+};
 
 use crate::config::ExperimentConfig;
 use crate::error::{Error, Result};
@@ -30,7 +32,8 @@ pub fn load_data(dir: &Path, kind: DatasetKind) -> Result<Dataset> {
 
 /// Splits the recordings with audio patient-wise
 /// ([`lungsound_datasets::patient_split`] with the config's fraction and
-/// seed). ICBHI: only the official split's `train` part takes part; its
+/// seed, or fold `split.fold` of [`lungsound_datasets::patient_folds`] for
+/// cross-validation). ICBHI: only the official split's `train` part takes part; its
 /// `test` part is never used for training or selection.
 pub fn run_split<'a>(dataset: &'a Dataset, config: &ExperimentConfig) -> Result<RunSplit<'a>> {
     let pool: Vec<&Recording> = dataset
@@ -54,6 +57,17 @@ pub fn run_split<'a>(dataset: &'a Dataset, config: &ExperimentConfig) -> Result<
         )));
     }
     let owned: Vec<Recording> = pool.iter().map(|r| (*r).clone()).collect();
+    if let Some(fold) = config.split.fold {
+        let folds = patient_folds(&owned, fold.count, config.split.seed);
+        let (val, train): (Vec<_>, Vec<_>) = pool
+            .iter()
+            .zip(&folds)
+            .partition(|&(_, &f)| f == fold.index);
+        return Ok(RunSplit {
+            train: train.into_iter().map(|(r, _)| *r).collect(),
+            val: val.into_iter().map(|(r, _)| *r).collect(),
+        });
+    }
     let indices = patient_split(&owned, config.split.val_fraction, config.split.seed);
     Ok(RunSplit {
         train: indices.train.iter().map(|&i| pool[i]).collect(),

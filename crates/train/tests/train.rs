@@ -9,6 +9,8 @@
 mod accounting;
 #[path = "train/augment.rs"]
 mod augment;
+#[path = "train/cv.rs"]
+mod cv;
 #[path = "train/early_stopping.rs"]
 mod early_stopping;
 #[path = "train/gate.rs"]

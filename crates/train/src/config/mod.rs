@@ -23,8 +23,8 @@ pub use augment::{
     AugmentMode, AugmentSettings, BandpassSettings, MixupMode, MixupSettings, SpecAugmentSettings,
 };
 pub use settings::{
-    ClassWeights, FeatureSettings, Normalization, OptimizerConfig, OptimizerKind, ScheduleConfig,
-    ScheduleKind, SplitSettings, TrainingSettings,
+    ClassWeights, FeatureSettings, FoldSelection, Normalization, OptimizerConfig, OptimizerKind,
+    ScheduleConfig, ScheduleKind, SplitSettings, TrainingSettings,
 };
 
 /// File name of the experiment config inside a run directory.

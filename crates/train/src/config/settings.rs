@@ -528,6 +528,20 @@ pub struct SplitSettings {
     pub n_train_recordings: usize,
     /// See `n_train_recordings`.
     pub n_val_recordings: usize,
+    /// Cross-validation: validate on one of `count` patient-wise folds
+    /// ([`lungsound_datasets::patient_folds`] with `seed`) instead of `val_fraction`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fold: Option<FoldSelection>,
+}
+
+/// Which fold of a patient-wise K-fold split validates (`lungsound cv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FoldSelection {
+    /// Number of folds, at least 2.
+    pub count: usize,
+    /// The validation fold, `0..count`.
+    pub index: usize,
 }
 
 impl Default for SplitSettings {
@@ -538,6 +552,7 @@ impl Default for SplitSettings {
             val_patients: Vec::new(),
             n_train_recordings: 0,
             n_val_recordings: 0,
+            fold: None,
         }
     }
 }
@@ -549,6 +564,14 @@ impl SplitSettings {
             return Err(invalid(format!(
                 "val_fraction must be in (0, 1), got {}",
                 self.val_fraction
+            )));
+        }
+        if let Some(f) = self.fold
+            && (f.count < 2 || f.index >= f.count)
+        {
+            return Err(invalid(format!(
+                "split.fold must name one of at least 2 folds, got fold {} of {}",
+                f.index, f.count
             )));
         }
         Ok(())

@@ -1,0 +1,105 @@
+//! `run_cv`: patient-wise folds, out-of-fold predictions for every unit, resumable.
+
+use std::collections::{HashMap, HashSet};
+
+use lungsound_datasets::Task;
+use lungsound_train::cv::{CvOptions, FOLDS_FILE, FoldAssignment, fold_dir, run_cv};
+use lungsound_train::{FeatureCache, MODEL_FILE};
+
+use crate::{cpu_options, synthetic_sprsound, tiny_config, torch_rng};
+
+#[test]
+fn three_folds_predict_every_unit_once_and_resume_without_retraining() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synthetic_sprsound(&data, 6);
+    let out = dir.path().join("cv");
+    let mut train = cpu_options();
+    train.cache = FeatureCache::new(dir.path().join("cache"));
+    let options = CvOptions {
+        folds: 3,
+        seed: 11,
+        train,
+        batch_size: 32,
+    };
+    let config = tiny_config(&data, Task::EventMulti, 1);
+    let _rng = torch_rng();
+    let report = run_cv(&config, &out, &options).unwrap();
+
+    // Folds: every patient in one fold, every fold validated once.
+    let assignment: FoldAssignment =
+        serde_json::from_str(&std::fs::read_to_string(out.join(FOLDS_FILE)).unwrap()).unwrap();
+    assert_eq!(assignment.recordings.len(), 12);
+    let mut fold_of: HashMap<&str, usize> = HashMap::new();
+    for (_, patient, fold) in &assignment.recordings {
+        assert_eq!(*fold_of.entry(patient).or_insert(*fold), *fold, "{patient}");
+    }
+    assert_eq!(
+        fold_of.values().collect::<HashSet<_>>().len(),
+        3,
+        "three non-empty folds"
+    );
+
+    // Out-of-fold predictions: each of the 36 events exactly once, from its own fold.
+    let oof = std::fs::read_to_string(out.join("oof_predictions.csv")).unwrap();
+    let mut lines = oof.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("fold,record,event_index,")
+    );
+    let mut seen = HashSet::new();
+    let record_fold: HashMap<&str, usize> = assignment
+        .recordings
+        .iter()
+        .map(|(id, _, f)| (id.as_str(), *f))
+        .collect();
+    for line in lines {
+        let cols: Vec<&str> = line.split(',').collect();
+        let fold: usize = cols[0].parse().unwrap();
+        assert_eq!(record_fold[cols[1]], fold, "{line}");
+        assert!(
+            seen.insert((cols[1].to_string(), cols[2].to_string())),
+            "{line}"
+        );
+    }
+    assert_eq!(seen.len(), 36);
+    assert!(out.join("oof_predictions-1-1.csv").is_file());
+
+    // Summary: the run's task and its coarser one, three folds each.
+    assert_eq!(report.summary.len(), 2);
+    assert_eq!(report.summary[0].task, Task::EventMulti);
+    assert_eq!(report.summary[1].task, Task::EventBinary);
+    for s in &report.summary {
+        assert_eq!(s.per_fold.len(), 3);
+        let mean = s.per_fold.iter().sum::<f64>() / 3.0;
+        assert!((s.mean - mean).abs() < 1e-12);
+    }
+    let units: usize = report
+        .results
+        .iter()
+        .map(|r| r.scores[0].units_expected)
+        .sum();
+    assert_eq!(units, 36);
+    let md = std::fs::read_to_string(out.join("cv.md")).unwrap();
+    assert!(md.contains("| 1-2 |") && md.contains(" ± "), "{md}");
+
+    // Rerun: finished folds are read back, nothing is retrained.
+    let model = fold_dir(&out, 1).join(MODEL_FILE);
+    let before = std::fs::metadata(&model).unwrap().modified().unwrap();
+    let again = run_cv(&config, &out, &options).unwrap();
+    assert_eq!(again, report);
+    assert_eq!(
+        std::fs::metadata(&model).unwrap().modified().unwrap(),
+        before
+    );
+
+    // Other folds in the same folder are refused.
+    let other = CvOptions {
+        folds: 2,
+        ..options
+    };
+    let err = run_cv(&config, &out, &other).unwrap_err().to_string();
+    assert!(err.contains("other folds"), "{err}");
+}
