@@ -6,6 +6,7 @@
 //! turned into the exit code (0 ok, 1 problems found under `--strict`, 2 error).
 
 mod cmd;
+mod limits;
 mod outcome;
 mod progress;
 

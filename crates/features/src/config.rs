@@ -92,6 +92,15 @@ pub struct FeatureConfig {
     pub center: bool,
 }
 
+/// The largest `n_fft` (and `hop_length`, `win_length`) accepted: 2^16 samples, 1.5 s at
+/// 44.1 kHz, 8 s at 8 kHz — far past any spectrogram of a breath, and small enough that a
+/// mistyped value cannot make the window and FFT buffers take gigabytes.
+pub const MAX_N_FFT: usize = 1 << 16;
+/// The highest sample rate accepted, in Hz (the decoder's upper limit too).
+pub const MAX_SAMPLE_RATE: u32 = 384_000;
+/// The largest `n_mels` accepted.
+pub const MAX_N_MELS: usize = 1024;
+
 impl Default for FeatureConfig {
     fn default() -> Self {
         Self {
@@ -138,14 +147,17 @@ impl FeatureConfig {
     /// # Errors
     /// [`Error::InvalidParameter`] on the first broken rule.
     pub fn validate(&self, sample_rate: u32) -> Result<(), Error> {
-        if sample_rate == 0 {
-            return invalid!("sample_rate must be > 0, got 0");
+        if !(1..=MAX_SAMPLE_RATE).contains(&sample_rate) {
+            return invalid!("sample_rate must be in 1..={MAX_SAMPLE_RATE} Hz, got {sample_rate}");
         }
-        if self.n_fft < 2 {
-            return invalid!("n_fft must be >= 2, got {}", self.n_fft);
+        if !(2..=MAX_N_FFT).contains(&self.n_fft) {
+            return invalid!("n_fft must be in 2..={MAX_N_FFT}, got {}", self.n_fft);
         }
-        if self.hop_length == 0 {
-            return invalid!("hop_length must be > 0, got 0");
+        if !(1..=MAX_N_FFT).contains(&self.hop_length) {
+            return invalid!(
+                "hop_length must be in 1..={MAX_N_FFT}, got {}",
+                self.hop_length
+            );
         }
         let win_length = self.resolved_win_length();
         if win_length == 0 || win_length > self.n_fft {
@@ -155,8 +167,8 @@ impl FeatureConfig {
             );
         }
         if self.kind == FeatureKind::Mel {
-            if self.n_mels == 0 {
-                return invalid!("n_mels must be > 0, got 0");
+            if !(1..=MAX_N_MELS).contains(&self.n_mels) {
+                return invalid!("n_mels must be in 1..={MAX_N_MELS}, got {}", self.n_mels);
             }
             let nyquist = sample_rate as f32 / 2.0;
             if !(self.fmin >= 0.0 && self.fmin.is_finite()) {
@@ -247,7 +259,7 @@ mod tests {
             },
             8000,
         );
-        assert!(m.contains("n_mels must be > 0, got 0"), "{m}");
+        assert!(m.contains("n_mels must be in 1..=1024, got 0"), "{m}");
         let m = message(
             &FeatureConfig {
                 fmax: Some(5000.0),
@@ -266,7 +278,32 @@ mod tests {
             },
             8000,
         );
-        assert!(m.contains("hop_length must be > 0"), "{m}");
+        assert!(m.contains("hop_length must be in 1..=65536, got 0"), "{m}");
+        // Runaway sizes are refused before anything is allocated.
+        for (config, words) in [
+            (
+                FeatureConfig {
+                    n_fft: 100_000_000,
+                    ..base.clone()
+                },
+                "n_fft must be in 2..=65536, got 100000000",
+            ),
+            (
+                FeatureConfig {
+                    n_mels: 1 << 20,
+                    ..base.clone()
+                },
+                "n_mels must be in 1..=1024",
+            ),
+        ] {
+            let m = message(&config, 8000);
+            assert!(m.contains(words), "{m}");
+        }
+        let m = message(&base, 2_000_000_000);
+        assert!(
+            m.contains("sample_rate must be in 1..=384000 Hz, got 2000000000"),
+            "{m}"
+        );
         let m = message(
             &FeatureConfig {
                 fmin: 3000.0,

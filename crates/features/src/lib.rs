@@ -41,7 +41,7 @@ mod stft;
 pub mod window;
 
 pub use augment::{AugmentConfig, Augmentation};
-pub use config::{FeatureConfig, FeatureKind};
+pub use config::{FeatureConfig, FeatureKind, MAX_N_FFT, MAX_N_MELS, MAX_SAMPLE_RATE};
 pub use db::{DbRef, amplitude_to_db, power_to_db};
 pub use error::Error;
 pub use extractor::{FeatureExtractor, Scratch, melspectrogram};

@@ -48,8 +48,8 @@ pub struct AugmentArgs {
     /// augmented clips, manifest.csv, augment_config.json.
     #[arg(long)]
     out: PathBuf,
-    /// Augmented copies written per training clip.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    /// Augmented copies written per training clip, 0–100.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = crate::limits::copies)]
     copies: usize,
     /// Augment only clips with these labels (comma-separated, as in the
     /// manifest's `label` column, case-insensitive), e.g. "Wheeze,Fine Crackle"

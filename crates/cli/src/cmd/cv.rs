@@ -33,8 +33,8 @@ pub struct CvArgs {
     /// Epochs per fold [default: the recipe's].
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
-    /// Clips per forward pass when evaluating.
-    #[arg(long, default_value_t = 64, value_name = "N")]
+    /// Clips per forward pass when evaluating, 1–4096.
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = crate::limits::batch_size)]
     batch_size: usize,
     /// Feature cache folder [default: DIR/.cache/features].
     #[arg(long, value_name = "DIR")]

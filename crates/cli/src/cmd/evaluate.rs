@@ -39,8 +39,8 @@ pub struct EvaluateArgs {
     /// the rest over its abnormal classes.
     #[arg(long, value_name = "RUN_DIR")]
     gate: Option<PathBuf>,
-    /// Clips per forward pass.
-    #[arg(long, default_value_t = 64, value_name = "N")]
+    /// Clips per forward pass, 1–4096.
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = crate::limits::batch_size)]
     batch_size: usize,
     /// Feature cache folder [default: EVAL_DIR/../.cache/features].
     #[arg(long, value_name = "DIR")]

@@ -23,17 +23,18 @@ pub struct FeaturesArgs {
     /// Which spectrogram: mel power, STFT magnitude |S|, or log1p(|S|).
     #[arg(long, default_value = "mel")]
     kind: FeatureKind,
-    /// Resample to this rate first (default: the file's own rate).
-    #[arg(long, value_name = "HZ")]
+    /// Resample to this rate first, 1000–384000 Hz [default: the file's own rate].
+    #[arg(long, value_name = "HZ", value_parser = crate::limits::sample_rate)]
     sample_rate: Option<u32>,
-    /// FFT size (librosa `n_fft`) [default: 2048].
-    #[arg(long, value_name = "N")]
+    /// FFT size (librosa `n_fft`), 2–65536 [default: 2048].
+    #[arg(long, value_name = "N", value_parser = crate::limits::fft_size)]
     n_fft: Option<usize>,
-    /// Hop between frames in samples (librosa `hop_length`) [default: 512].
-    #[arg(long = "hop", visible_alias = "hop-length", value_name = "N")]
+    /// Hop between frames in samples (librosa `hop_length`), 1–65536
+    /// [default: n_fft / 4, so 512 with the default n_fft].
+    #[arg(long = "hop", visible_alias = "hop-length", value_name = "N", value_parser = crate::limits::hop_size)]
     hop_length: Option<usize>,
-    /// Number of mel bands [default: 128].
-    #[arg(long, value_name = "N")]
+    /// Number of mel bands, 1–1024 [default: 128].
+    #[arg(long, value_name = "N", value_parser = crate::limits::mel_bands)]
     n_mels: Option<usize>,
     /// Lowest mel frequency [default: 0].
     #[arg(long, value_name = "HZ")]

@@ -17,12 +17,12 @@ pub struct SegmentArgs {
     /// Output folder for the clips and manifest.csv.
     #[arg(long)]
     out: PathBuf,
-    /// Resample clips to this rate (default: each recording's own rate).
-    #[arg(long, value_name = "HZ")]
+    /// Resample clips to this rate, 1000–384000 Hz (default: each recording's own rate).
+    #[arg(long, value_name = "HZ", value_parser = crate::limits::sample_rate)]
     sample_rate: Option<u32>,
-    /// Fixed clip length in seconds: longer events are cropped, shorter ones
+    /// Fixed clip length in seconds, 0.01–600: longer events are cropped, shorter ones
     /// padded as `--pad` says (default: each event's own length).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = crate::limits::clip_seconds)]
     length: Option<f64>,
     /// How to fill clips shorter than `--length`.
     #[arg(long, default_value = "zero", value_parser = ["zero", "repeat", "none"])]

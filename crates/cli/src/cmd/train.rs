@@ -76,14 +76,14 @@ pub struct TrainArgs {
     /// Spectrogram: mel, stft or logstft [default: mel, in dB].
     #[arg(long, value_name = "KIND", help_heading = "Features")]
     features: Option<FeatureKind>,
-    /// Number of mel bands [default: 64].
-    #[arg(long, value_name = "N", help_heading = "Features")]
+    /// Number of mel bands, 1–1024 [default: 64].
+    #[arg(long, value_name = "N", help_heading = "Features", value_parser = crate::limits::mel_bands)]
     n_mels: Option<usize>,
-    /// FFT size in samples [default: 512].
-    #[arg(long, value_name = "N", help_heading = "Features")]
+    /// FFT size in samples, 2–65536 [default: 512].
+    #[arg(long, value_name = "N", help_heading = "Features", value_parser = crate::limits::fft_size)]
     n_fft: Option<usize>,
-    /// Samples between frames [default: 128 for events, 256 for records].
-    #[arg(long, value_name = "N", help_heading = "Features")]
+    /// Samples between frames, 1–65536 [default: 128 for events, 256 for records].
+    #[arg(long, value_name = "N", help_heading = "Features", value_parser = crate::limits::hop_size)]
     hop_length: Option<usize>,
     /// Lowest mel frequency (Hz) [default: 50].
     #[arg(long, value_name = "HZ", help_heading = "Features")]
@@ -91,8 +91,8 @@ pub struct TrainArgs {
     /// Highest mel frequency (Hz) [default: sample_rate / 2].
     #[arg(long, value_name = "HZ", help_heading = "Features")]
     fmax: Option<f32>,
-    /// Resample audio to this rate (Hz) [default: 8000].
-    #[arg(long, value_name = "HZ", help_heading = "Features")]
+    /// Resample audio to this rate (Hz), 1000–384000 [default: 8000].
+    #[arg(long, value_name = "HZ", help_heading = "Features", value_parser = crate::limits::sample_rate)]
     sample_rate: Option<u32>,
     /// Clip length in seconds (events: each event fitted to it; records:
     /// window length) [default: 2 for events, 8 for records].
@@ -139,8 +139,8 @@ pub struct TrainArgs {
     /// Linear warmup length in epochs [default: 1].
     #[arg(long, value_name = "EPOCHS", help_heading = "Optimization")]
     warmup_epochs: Option<f64>,
-    /// Samples per batch [default: 64].
-    #[arg(long, value_name = "N", help_heading = "Optimization")]
+    /// Samples per batch, 1–4096 [default: 64].
+    #[arg(long, value_name = "N", help_heading = "Optimization", value_parser = crate::limits::batch_size)]
     batch_size: Option<usize>,
     /// Maximum number of epochs [default: 30].
     #[arg(long, value_name = "N", help_heading = "Optimization")]
