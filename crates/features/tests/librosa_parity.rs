@@ -14,6 +14,11 @@
 //! - shapes and frame counts: identical.
 //!
 //! Run with `--nocapture` to see the largest error observed per fixture.
+//!
+//! `release_wav.json` (made by `scripts/fixtures/make_release_wav_fixtures.py`) adds
+//! librosa's mel dB of a few SPRSound release WAVs (their headers say `block_align` 4 for
+//! mono 16-bit): those are decoded here with `lungsound_audio::load` from
+//! `../shared/data` (the test skips when it is absent) and held to the same dB tolerance.
 
 use std::path::{Path, PathBuf};
 
@@ -34,7 +39,16 @@ fn fixture_dir() -> PathBuf {
 }
 
 fn manifest() -> Value {
-    let path = fixture_dir().join("manifest.json");
+    read_manifest("manifest.json")
+}
+
+/// `release_wav.json`: librosa on release WAVs of the shared data folder.
+fn release_manifest() -> Value {
+    read_manifest("release_wav.json")
+}
+
+fn read_manifest(file: &str) -> Value {
+    let path = fixture_dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -342,6 +356,146 @@ fn every_fixture_is_checked() {
         );
     }
     assert_eq!(manifest["librosa_version"], "0.11.0");
+
+    let release = release_manifest();
+    assert_eq!(release["librosa_version"], "0.11.0");
+    let release_fixtures = release_fixtures(&release);
+    for f in &release_fixtures {
+        assert_eq!(f["op"], "release_wav_mel_db", "{}: unknown op", name(f));
+        let file = f["release_file"].as_str().unwrap_or("");
+        assert!(
+            file.ends_with(".wav") && !file.contains(['/', '\\']),
+            "{}: release_file {file:?} must be a bare WAV name",
+            name(f)
+        );
+        assert!(
+            fixture_dir()
+                .join(f["expected"].as_str().unwrap_or(""))
+                .is_file(),
+            "{}",
+            name(f)
+        );
+    }
+
+    // And no stray .npy: every file in the folder is an input or an output named above.
+    let mut named: Vec<&str> = manifest["signals"]
+        .as_object()
+        .into_iter()
+        .flat_map(|s| s.values())
+        .chain(manifest["fixtures"].as_array().into_iter().flatten())
+        .map(|v| v["file"].as_str().or(v["expected"].as_str()).unwrap_or(""))
+        .collect();
+    named.extend(
+        release_fixtures
+            .iter()
+            .map(|f| f["expected"].as_str().unwrap_or("")),
+    );
+    for entry in std::fs::read_dir(fixture_dir()).unwrap_or_else(|e| panic!("{e}")) {
+        let file = entry.unwrap_or_else(|e| panic!("{e}")).file_name();
+        let file = file.to_string_lossy();
+        if file.ends_with(".npy") {
+            assert!(named.contains(&file.as_ref()), "{file} is in no manifest");
+        }
+    }
+}
+
+/// The entries of `release_wav.json`, checked for the librosa version.
+fn release_fixtures(release: &Value) -> Vec<&Value> {
+    let all: Vec<&Value> = release["fixtures"]
+        .as_array()
+        .unwrap_or_else(|| panic!("release_wav.json has no fixtures"))
+        .iter()
+        .collect();
+    assert!(!all.is_empty(), "release_wav.json has no fixtures");
+    for f in &all {
+        assert_eq!(f["librosa_version"], "0.11.0", "{}", name(f));
+    }
+    all
+}
+
+/// The SPRSound release WAVs (`block_align` 4 for mono 16-bit) decoded by
+/// `lungsound_audio::load` give librosa's length and, through the FeatureExtractor, librosa's
+/// mel dB (`librosa.load(path, sr=None)`, then `power_to_db(melspectrogram(y, sr), ref=np.max)`).
+#[test]
+fn release_wavs_decode_to_librosas_mel_db() {
+    let release = release_manifest();
+    let fixtures = release_fixtures(&release);
+    let dir = lungsound_testutil::skip_without_data!(lungsound_testutil::SPRSOUND_RELEASE_WAV);
+    for f in fixtures {
+        let file = f["release_file"].as_str().unwrap_or("");
+        let path = dir.join(file);
+        let uint = |k: &str| {
+            f[k].as_u64()
+                .unwrap_or_else(|| panic!("{}: no {k}", name(f)))
+        };
+        let bytes = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .len();
+        assert_eq!(bytes, uint("file_bytes"), "{file}: not the release's file");
+
+        // 1. Decoding: librosa's length, rate and samples.
+        let (audio, info) = lungsound_audio::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(u64::from(audio.sample_rate), uint("sample_rate"), "{file}");
+        assert_eq!(
+            audio.samples.len() as u64,
+            uint("n_samples"),
+            "{file}: length"
+        );
+        assert_eq!(info.n_frames, uint("n_samples"), "{file}: n_frames");
+        let sum_abs: f64 = audio.samples.iter().map(|&x| f64::from(x).abs()).sum();
+        let want_sum = f["sum_abs"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{}: sum_abs", name(f)));
+        assert!(
+            (sum_abs - want_sum).abs() <= 1e-9 * want_sum,
+            "{file}: sum |y| {sum_abs} vs librosa {want_sum}"
+        );
+        assert!(
+            !info.notes.is_empty(),
+            "{file}: block_align 4 repaired without a note"
+        );
+
+        // 2. Our mel, then our power_to_db with librosa's arguments.
+        let p = &f["db"];
+        assert_eq!(p["ref"], "max", "{}", name(f));
+        let amin = p["amin"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{}: amin", name(f))) as f32;
+        let top_db = p["top_db"].as_f64().map(|v| v as f32);
+        assert_eq!(
+            f["params"]["sr"].as_u64(),
+            Some(u64::from(audio.sample_rate))
+        );
+        let cfg = config_from_params(FeatureKind::Mel, &f["params"]);
+        let ex = FeatureExtractor::new(&cfg, audio.sample_rate).unwrap_or_else(|e| panic!("{e}"));
+        let ours = power_to_db(&ex.compute(&audio.samples), DbRef::Max, amin, top_db)
+            .unwrap_or_else(|e| panic!("{}: {e}", name(f)));
+        let want = load(f["expected"].as_str().unwrap_or(""));
+        check_shape(f, &ours, &want);
+        let err = max_abs_error(&ours, &want);
+        println!(
+            "{:<44} max dB error {err:.2e} (mel, then power_to_db)",
+            name(f)
+        );
+        assert!(err <= DB_ATOL, "{}: {err} dB > {DB_ATOL} dB", name(f));
+
+        // 3. The extractor's own `db` option, which is that same call.
+        assert_eq!((amin, top_db), (1e-10, Some(80.0)), "{}", name(f));
+        let cfg = FeatureConfig { db: true, ..cfg };
+        let ours = FeatureExtractor::new(&cfg, audio.sample_rate)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .compute(&audio.samples);
+        let err = max_abs_error(&ours, &want);
+        println!(
+            "{:<44} max dB error {err:.2e} (FeatureExtractor with db)",
+            name(f)
+        );
+        assert!(
+            err <= DB_ATOL,
+            "{}: {err} dB > {DB_ATOL} dB with db: true",
+            name(f)
+        );
+    }
 }
 
 /// numpy reads what `write_npy` writes (needs the reference venv; skipped without it).
