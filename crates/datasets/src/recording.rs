@@ -33,6 +33,16 @@ impl DatasetKind {
             DatasetKind::Folder => "folder",
         }
     }
+
+    /// The name users know the dataset by, for messages and reports: `ICBHI 2017`,
+    /// `SPRSound`, `plain folder`.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            DatasetKind::Icbhi => "ICBHI 2017",
+            DatasetKind::SprSound => "SPRSound",
+            DatasetKind::Folder => "plain folder",
+        }
+    }
 }
 
 impl fmt::Display for DatasetKind {

@@ -46,7 +46,7 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
     let _ = writeln!(
         md,
         "- Split: patient-wise (`patient_split`, val_fraction {}, seed {}): {} training / {} validation recordings, \
-         {} training clips, {} validation units; {} validation patients{}",
+         {} training clips, {} validation units; {} validation patient{}{}",
         c.split.val_fraction,
         c.split.seed,
         c.split.n_train_recordings,
@@ -54,6 +54,11 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
         report.n_train_clips,
         report.n_val_units,
         c.split.val_patients.len(),
+        if c.split.val_patients.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         if c.dataset == lungsound_datasets::DatasetKind::Icbhi {
             " (inside the official train split; the test split is not used)"
         } else {
@@ -130,7 +135,7 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
     let _ = writeln!(
         md,
         "- Optimizer {} (lr {}, weight decay {}, momentum {}), schedule {} (warmup {} epochs), batch {}, up to {} \
-         epochs, patience {}, class weights {:?}, label smoothing {}, weight EMA decay {}, seed {}",
+         epochs, patience {}, class weights {}, label smoothing {}, weight EMA decay {}, seed {}",
         o.kind,
         o.lr,
         o.weight_decay,

@@ -137,6 +137,32 @@ impl TrainReport {
     }
 }
 
+/// Fewer validation patients or units than this and the validation Score (which picks the
+/// epoch) is mostly noise: training says so.
+pub const MIN_VALIDATION_PATIENTS: usize = 5;
+/// See [`MIN_VALIDATION_PATIENTS`].
+pub const MIN_VALIDATION_UNITS: usize = 30;
+
+/// A warning when the validation split is too small to mean anything.
+fn small_validation_warning(
+    val: &[&lungsound_datasets::Recording],
+    units: usize,
+) -> Option<String> {
+    let mut patients: Vec<&str> = val.iter().map(|r| r.patient.as_str()).collect();
+    patients.sort_unstable();
+    patients.dedup();
+    (patients.len() < MIN_VALIDATION_PATIENTS || units < MIN_VALIDATION_UNITS).then(|| {
+        format!(
+            "the validation split has only {} patient{} and {} unit{}: its Score, which selects the \
+             epoch, means little; use more data or a larger split.val_fraction",
+            patients.len(),
+            if patients.len() == 1 { "" } else { "s" },
+            units,
+            if units == 1 { "" } else { "s" }
+        )
+    })
+}
+
 /// Starts a run in `run_dir` (created; it must not hold a checkpoint already).
 pub fn train(
     config: ExperimentConfig,
@@ -223,6 +249,10 @@ fn run(
     issues.extend(val_issues);
     require_clips(&train_set, "training")?;
     require_clips(&val_set, "validation")?;
+    if let Some(warning) = small_validation_warning(&split.val, val_set.units.len()) {
+        tracing::warn!("{warning}");
+        issues.push(Issue::warning(&config.data_dir, warning));
+    }
 
     let resuming = checkpoint.is_some();
     if !resuming {
@@ -507,6 +537,27 @@ fn epoch_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tiny_validation_split_is_named() {
+        let mut a =
+            lungsound_datasets::Recording::new("a", lungsound_datasets::DatasetKind::Icbhi, "101");
+        a.audio_path = None;
+        let one = vec![&a];
+        let w = small_validation_warning(&one, 6).unwrap_or_default();
+        assert!(w.contains("only 1 patient and 6 units"), "{w}");
+        let many: Vec<lungsound_datasets::Recording> = (0..6)
+            .map(|i| {
+                lungsound_datasets::Recording::new(
+                    format!("r{i}"),
+                    lungsound_datasets::DatasetKind::Icbhi,
+                    format!("{i}"),
+                )
+            })
+            .collect();
+        let refs: Vec<&lungsound_datasets::Recording> = many.iter().collect();
+        assert_eq!(small_validation_warning(&refs, 100), None);
+    }
 
     #[test]
     fn batches_drop_only_a_single_leftover() {

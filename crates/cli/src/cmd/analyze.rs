@@ -36,8 +36,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
     let written = lungsound_report::write_analysis_report(&summary, &args.out)
         .with_context(|| format!("cannot write the report to {}", args.out.display()))?;
     println!(
-        "{:?} dataset: {} recordings ({} with audio), {} patients -> {} ({} files; start with report.md)",
-        summary.kind,
+        "{} dataset: {} recordings ({} with audio), {} patients -> {} ({} files; start with report.md)",
+        summary.kind.display_name(),
         summary.n_recordings,
         summary.n_with_audio,
         summary.n_patients,

@@ -48,10 +48,10 @@ pub fn run(args: SegmentArgs) -> anyhow::Result<Outcome> {
     bar.finish_and_clear();
     problems += progress::print_issues(&report.errors);
     println!(
-        "{} clips from {} {:?} recordings written to {} (manifest: {})",
+        "{} clips from {} {} recordings written to {} (manifest: {})",
         report.n_clips,
         report.n_recordings,
-        dataset.kind,
+        dataset.kind.display_name(),
         report.out_dir.display(),
         report.manifest_path.display()
     );

@@ -479,17 +479,22 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
                 "--resume continues a run with its own config.json; only --epochs, --threads, --device and the cache flags may be given"
             );
         }
-        eprintln!("resuming {} on {device:?}", run_dir.display());
+        eprintln!(
+            "resuming {} on {}",
+            run_dir.display(),
+            runtime::device_name(device)
+        );
         lungsound_train::resume(&run_dir, args.epochs, &options)
             .with_context(|| format!("cannot resume {}", run_dir.display()))?
     } else {
         let config = args.experiment()?;
         eprintln!(
-            "training {} on {} task {} ({} epochs) on {device:?} -> {}",
+            "training {} on {} task {} ({}) on {} -> {}",
             config.model.arch,
-            config.dataset,
+            config.dataset.display_name(),
             config.task,
-            config.training.epochs,
+            runtime::count(config.training.epochs, "epoch"),
+            runtime::device_name(device),
             run_dir.display()
         );
         lungsound_train::train(config, &run_dir, &options)?
@@ -508,16 +513,16 @@ fn run_recipe(
 ) -> anyhow::Result<Outcome> {
     let c = &recipe.config;
     eprintln!(
-        "recipe {}: training {} on {} task {} ({} epochs) on {:?} -> {}, then evaluating on {} ({:?})",
+        "recipe {}: training {} on {} task {} ({}) on {} -> {}, then evaluating on {} ({})",
         recipe.path.display(),
         c.model.arch,
-        c.dataset,
+        c.dataset.display_name(),
         c.task,
-        c.training.epochs,
-        options.device,
+        runtime::count(c.training.epochs, "epoch"),
+        runtime::device_name(options.device),
         run_dir.display(),
         recipe.eval_data().display(),
-        recipe.eval_split()
+        recipe.eval_split().describe()
     );
     let report = lungsound_train::run_recipe(recipe, run_dir, options)
         .with_context(|| format!("recipe {}", recipe.path.display()))?;

@@ -74,12 +74,25 @@ pub struct ExperimentConfig {
     pub normalization: Option<Normalization>,
 }
 
+/// ICBHI's default sample rate (Hz), as in its reference workflow.
+pub const ICBHI_SAMPLE_RATE: u32 = 4000;
+/// ICBHI's default clip length (s), as in its reference workflow.
+pub const ICBHI_CLIP_SECONDS: f64 = 4.0;
+
 impl ExperimentConfig {
     /// The defaults for `dataset` and `task`: small-cnn on log-mel with the
     /// settings that worked best on the SPRSound validation split (see
-    /// [`FeatureSettings::for_task`] and [`TrainingSettings::default`]).
+    /// [`FeatureSettings::for_task`] and [`TrainingSettings::default`]). ICBHI
+    /// follows its reference workflow instead: audio at 4 kHz (the Littmann 3200
+    /// recordings' rate; nothing in a lung sound needs more), cycles fitted to 4 s
+    /// clips padded with zeros.
     pub fn new(dataset: DatasetKind, task: Task, data_dir: impl Into<PathBuf>) -> Self {
-        let features = FeatureSettings::for_task(task);
+        let mut features = FeatureSettings::for_task(task);
+        if dataset == DatasetKind::Icbhi {
+            features.sample_rate = ICBHI_SAMPLE_RATE;
+            features.clip_seconds = ICBHI_CLIP_SECONDS;
+            features.pad = lungsound_datasets::PadMode::Zero;
+        }
         let mut config = Self {
             lungsound_version: env!("CARGO_PKG_VERSION").to_string(),
             command: String::new(),

@@ -425,6 +425,16 @@ impl FromStr for ClassWeights {
     }
 }
 
+impl std::fmt::Display for ClassWeights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Off => "off",
+            Self::Inverse => "inverse",
+            Self::Sqrt => "sqrt",
+        })
+    }
+}
+
 /// Batch size, epochs, early stopping, imbalance handling, seed, weight EMA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -26,6 +26,25 @@ pub fn device(arg: Option<DeviceArg>) -> anyhow::Result<Device> {
     }
 }
 
+/// A device as users name it: `CPU`, `CUDA GPU 0`.
+pub fn device_name(device: Device) -> String {
+    match device {
+        Device::Cpu => "CPU".to_string(),
+        Device::Cuda(i) => format!("CUDA GPU {i}"),
+        Device::Mps => "Apple GPU (MPS)".to_string(),
+        Device::Vulkan => "Vulkan GPU".to_string(),
+    }
+}
+
+/// `n word` with an English plural `s` when `n != 1`: `1 epoch`, `30 epochs`.
+pub fn count(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// `--threads N`: libtorch's intra-op threads and rayon's pool (features).
 pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(n) = threads {
@@ -75,4 +94,18 @@ pub fn count_problems(issues: &[Issue]) -> usize {
         .iter()
         .filter(|i| i.severity >= Severity::Warning)
         .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_read_cpu_and_plurals() {
+        assert_eq!(device_name(Device::Cpu), "CPU");
+        assert_eq!(device_name(Device::Cuda(1)), "CUDA GPU 1");
+        assert_eq!(count(1, "epoch"), "1 epoch");
+        assert_eq!(count(30, "epoch"), "30 epochs");
+        assert_eq!(count(0, "patient"), "0 patients");
+    }
 }
