@@ -23,8 +23,10 @@ pub fn load_data(dir: &Path, kind: DatasetKind) -> Result<Dataset> {
     let detected = lungsound_datasets::detect(dir)?;
     if detected != kind {
         return Err(Error::InvalidConfig(format!(
-            "{} looks like a {detected} dataset, not {kind}",
-            dir.display()
+            "{} looks like a {} dataset, not {}",
+            dir.display(),
+            detected.display_name(),
+            kind.display_name()
         )));
     }
     Ok(load_dataset_as(dir, kind)?)

@@ -176,8 +176,14 @@ pub fn train(
             "already holds a run (checkpoint.safetensors); resume it or choose another --out",
         ));
     }
+    let created = !run_dir.exists();
     crate::fsutil::create_dir_all(run_dir)?;
-    run(config, run_dir, options, None)
+    let result = run(config, run_dir, options, None);
+    if result.is_err() && created && !run_dir.join(CHECKPOINT_FILE).exists() {
+        // Nothing to resume: do not leave a half-made run directory behind.
+        let _ = std::fs::remove_dir_all(run_dir);
+    }
+    result
 }
 
 /// Continues the run in `run_dir` where its checkpoint left off;
@@ -187,6 +193,16 @@ pub fn resume(
     epochs: Option<usize>,
     options: &TrainOptions,
 ) -> Result<TrainReport> {
+    if !run_dir.join(CHECKPOINT_FILE).exists() {
+        return Err(Error::run_dir(
+            run_dir,
+            if run_dir.is_dir() {
+                "holds no run to resume (no checkpoint.safetensors); start one with --out"
+            } else {
+                "does not exist, so there is no run to resume; start one with --out"
+            },
+        ));
+    }
     let mut config = ExperimentConfig::load(run_dir)?;
     if let Some(e) = epochs {
         config.training.epochs = e;

@@ -34,7 +34,7 @@ use runtime::DeviceArg;
 /// Arguments of `lungsound train`.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Dataset format of --data: sprsound or icbhi.
+    /// Dataset format of --data: sprsound or icbhi [default: detected from the folder].
     #[arg(long, value_name = "KIND")]
     dataset: Option<DatasetKind>,
     /// Training data folder (ICBHI: only its official train split is used).
@@ -264,21 +264,35 @@ impl TrainArgs {
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         };
+        let data = match (&self.data, from_file("data_dir")) {
+            (Some(d), _) => d.clone(),
+            (None, Some(d)) => PathBuf::from(d),
+            (None, None) => bail!("--data DIR is required"),
+        };
+        // The flag (or config file) overrides; otherwise the folder says what it is, as
+        // for `analyze` and `segment`.
         let dataset = match (self.dataset, from_file("dataset")) {
             (Some(d), _) => d,
             (None, Some(d)) => d.parse()?,
-            (None, None) => bail!("--dataset sprsound|icbhi is required"),
+            (None, None) => match lungsound_datasets::detect(&data) {
+                Ok(kind @ (DatasetKind::SprSound | DatasetKind::Icbhi)) => kind,
+                Ok(other) => bail!(
+                    "{} looks like a {} of recordings without SPRSound or ICBHI annotations; \
+                     training needs one of those (or --dataset)",
+                    data.display(),
+                    other.display_name()
+                ),
+                Err(e) => {
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("cannot tell what dataset {} is", data.display())));
+                }
+            },
         };
         let task = match (self.task, from_file("task")) {
             (Some(t), _) => t,
             (None, Some(t)) => t.parse()?,
             (None, None) if dataset == DatasetKind::Icbhi => Task::Cycles4,
             (None, None) => bail!("--task 1-1|1-2|2-1|2-2 is required"),
-        };
-        let data = match (&self.data, from_file("data_dir")) {
-            (Some(d), _) => d.clone(),
-            (None, Some(d)) => PathBuf::from(d),
-            (None, None) => bail!("--data DIR is required"),
         };
         let mut c = ExperimentConfig::new(dataset, task, data.clone());
         if let Some(path) = &self.config {

@@ -1,0 +1,93 @@
+//! `lungsound train` as a new user meets it: the dataset kind is detected, a failed start
+//! leaves no run directory behind, and `--resume` on a folder without a run says so.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+use lungsound_testutil::temp_dir;
+
+fn lungsound(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lungsound"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run lungsound")
+}
+
+#[test]
+fn a_failed_start_leaves_no_debris_and_resume_needs_a_run() {
+    let data = lungsound_testutil::skip_without_data!(lungsound_testutil::SPRSOUND_RELEASE_WAV);
+    let dir = temp_dir();
+    let run = dir.path().join("x6");
+    let out = lungsound(&[
+        "train",
+        "--dataset",
+        "icbhi",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("looks like a SPRSound dataset, not ICBHI 2017"),
+        "{stderr}"
+    );
+    assert!(!run.exists(), "a failed start left {}", run.display());
+
+    for folder in [run.clone(), dir.path().to_path_buf()] {
+        let out = lungsound(&["train", "--resume", folder.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("no run to resume"), "{stderr}");
+    }
+}
+
+#[test]
+fn the_dataset_kind_is_detected_when_not_given() {
+    let data = lungsound_testutil::skip_without_data!(lungsound_testutil::SPRSOUND_RELEASE_WAV);
+    let dir = temp_dir();
+    let run = dir.path().join("run");
+    let out = lungsound(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--task",
+        "1-1",
+        "--epochs",
+        "1",
+        "--threads",
+        "2",
+        "--device",
+        "cpu",
+        "--no-cache",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("on SPRSound task 1-1 (1 epoch) on CPU"),
+        "{stderr}"
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["dataset"], "sprsound");
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = lungsound(&[
+        "train",
+        "--data",
+        empty.to_str().unwrap(),
+        "--task",
+        "1-1",
+        "--out",
+        dir.path().join("r2").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot tell what dataset"), "{stderr}");
+}
