@@ -61,7 +61,7 @@ impl<'a> Heatmap<'a> {
         let names = cm.class_names.iter().map(String::as_str);
         let name_w = max_text_width(names, TICK);
         let max_count = cm.counts.iter().flatten().max().copied().unwrap_or(0);
-        let number_w = max_text_width([max_count.to_string().as_str(), "0.00"], ANNOTATION);
+        let number_w = max_text_width([max_count.to_string().as_str(), "0.00", ABSENT], ANNOTATION);
         let n = cm.n_classes().max(1) as u32;
         // Cells fit their numbers; small matrices still get a ~320 px square.
         let cell = (number_w + 20).max(76).max(320 / n);
@@ -158,6 +158,19 @@ impl<'a> Heatmap<'a> {
     }
 }
 
+/// Shade and label of a row-normalised cell. A class absent from the data has no recall to
+/// show: its row reads `absent`, not a row of 0.00 that looks like a recall of zero.
+fn normalized_cell(support: u64, value: f64) -> (f64, String) {
+    if support == 0 {
+        (0.0, ABSENT.to_string())
+    } else {
+        (value, format!("{value:.2}"))
+    }
+}
+
+/// The label of a row-normalised cell of a class with no samples.
+const ABSENT: &str = "absent";
+
 impl Figure for Heatmap<'_> {
     fn size(&self) -> (u32, u32) {
         let n = self.cm.n_classes() as u32;
@@ -193,9 +206,20 @@ impl Figure for Heatmap<'_> {
             (c as f64 / max_count as f64, c.to_string())
         })?;
         self.panel(&normalized_area, SUBTITLES[1], |t, p| {
-            let v = self.normalized[t][p];
-            (v, format!("{v:.2}"))
+            normalized_cell(self.cm.support(t), self.normalized[t][p])
         })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absent_class_row_reads_absent_not_zero_recall() {
+        assert_eq!(normalized_cell(0, 0.0), (0.0, "absent".to_string()));
+        assert_eq!(normalized_cell(5, 0.4), (0.4, "0.40".to_string()));
+        assert_eq!(normalized_cell(3, 0.0), (0.0, "0.00".to_string()));
     }
 }

@@ -103,6 +103,14 @@ fn evaluation_report_survives_one_class_data() {
     assert_eq!(files.len(), 5);
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("| AUC (macro, one-vs-rest) | – |"), "{md}");
+    // Adventitious has no samples: its normalised row says so instead of 0.00.
+    check_plot(
+        &PlotFiles {
+            png: dir.join("confusion_matrix.png"),
+            svg: dir.join("confusion_matrix.svg"),
+        },
+        &["absent"],
+    );
     check_plot(
         &PlotFiles {
             png: dir.join("roc.png"),
