@@ -48,3 +48,55 @@ fn warnings_on_a_redirected_stderr_have_no_colour_codes() {
         assert!(!stderr.contains('\u{1b}'), "colour codes in {stderr:?}");
     }
 }
+
+#[test]
+fn augment_reads_segments_own_resampled_clips_without_complaint() {
+    let icbhi = lungsound_testutil::skip_without_data!(lungsound_testutil::ICBHI_AUDIO);
+    let dir = temp_dir();
+    let cycles = dir.path().join("cycles");
+    let out = lungsound(
+        &[
+            "segment",
+            icbhi.to_str().unwrap(),
+            "--out",
+            cycles.to_str().unwrap(),
+            "--sample-rate",
+            "4000",
+            "--length",
+            "4",
+            "--pad",
+            "repeat",
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let aug = dir.path().join("aug");
+    let out = lungsound(
+        &[
+            "augment",
+            cycles.to_str().unwrap(),
+            "--out",
+            aug.to_str().unwrap(),
+            "--copies",
+            "1",
+            "--classes",
+            "Crackle,Wheeze,Both",
+            "--pitch-shift",
+            "-2:2",
+            "--seed",
+            "7",
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("WARN"),
+        "augment warned about segment's clips:\n{stderr}"
+    );
+    assert!(!stderr.contains("outside [-1, 1]"), "{stderr}");
+}
