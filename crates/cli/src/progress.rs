@@ -2,12 +2,40 @@
 
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use lungsound_datasets::{Issue, Severity};
 
-/// A progress bar on stderr for `total` items, hidden when stderr is not a
-/// terminal (indicatif decides), so logs and CI output stay clean.
+/// Seconds between plain progress lines when stderr is not a terminal; the environment
+/// variable `LUNGSOUND_PROGRESS_SECONDS` overrides it (0: every update).
+pub const PLAIN_PROGRESS_SECONDS: u64 = 10;
+
+/// A progress bar on stderr for `total` items. On a terminal it is a live bar; under a pipe,
+/// in CI or in a log file it is a plain line (`features: 120/400 (30 s elapsed, eta 70 s)`)
+/// every [`PLAIN_PROGRESS_SECONDS`], so a long step is never silent and no control codes
+/// end up in files.
 pub fn bar(total: u64, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        let every = std::env::var("LUNGSOUND_PROGRESS_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(PLAIN_PROGRESS_SECONDS);
+        let bar = ProgressBar::with_draw_target(
+            Some(total),
+            ProgressDrawTarget::term_like_with_hz(Box::new(PlainLines::every(every)), 1),
+        );
+        if let Ok(style) =
+            ProgressStyle::with_template("{prefix}: {pos}/{len} ({elapsed} elapsed, eta {eta})")
+        {
+            bar.set_style(style);
+        }
+        bar.set_prefix(what.to_owned());
+        bar.enable_steady_tick(Duration::from_secs(1));
+        return bar;
+    }
     let bar = ProgressBar::new(total);
     let style = ProgressStyle::with_template(
         "{prefix:>10} [{elapsed_precise}] {wide_bar:.cyan/blue} {pos}/{len} {msg} (eta {eta})",
@@ -17,6 +45,70 @@ pub fn bar(total: u64, what: &str) -> ProgressBar {
     bar.set_prefix(what.to_owned());
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+/// A "terminal" for indicatif that prints the bar's text as a plain stderr line at most once
+/// every `every` seconds, ignoring cursor movement.
+#[derive(Debug)]
+struct PlainLines {
+    every: Duration,
+    last: Mutex<Option<Instant>>,
+}
+
+impl PlainLines {
+    fn every(seconds: u64) -> Self {
+        Self {
+            every: Duration::from_secs(seconds),
+            last: Mutex::new(None),
+        }
+    }
+
+    fn print(&self, text: &str) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        let due = last.is_none_or(|t| t.elapsed() >= self.every);
+        if due {
+            eprintln!("{text}");
+            *last = Some(Instant::now());
+        }
+    }
+}
+
+impl TermLike for PlainLines {
+    fn width(&self) -> u16 {
+        100
+    }
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.print(s);
+        Ok(())
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.print(s);
+        Ok(())
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Prints each issue on stderr (`warning: path:line: message`) and returns

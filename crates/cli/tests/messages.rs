@@ -100,3 +100,35 @@ fn augment_reads_segments_own_resampled_clips_without_complaint() {
     );
     assert!(!stderr.contains("outside [-1, 1]"), "{stderr}");
 }
+
+#[test]
+fn a_long_step_under_a_pipe_logs_plain_progress_lines() {
+    let dir = temp_dir();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for i in 0..3 {
+        std::fs::write(
+            input.join(format!("r{i}.wav")),
+            wav_bytes(&[0.1; 4000], 8000, 1, 16, false),
+        )
+        .unwrap();
+    }
+    let out = lungsound(
+        &[
+            "features",
+            input.to_str().unwrap(),
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+        ],
+        &[("LUNGSOUND_PROGRESS_SECONDS", "0")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("features: ") && l.contains("/3 (")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
