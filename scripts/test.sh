@@ -9,3 +9,4 @@ bash scripts/setup-libtorch.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked "$@"
+bash scripts/test-python.sh   # the Python package: wheel + pytest (crates/python/tests)
