@@ -3,6 +3,7 @@
 mod corpus;
 mod errors;
 mod flac;
+mod fuzz;
 mod real_data;
 mod resample;
 mod wav;

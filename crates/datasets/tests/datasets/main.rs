@@ -3,6 +3,7 @@
 //! (skipped with a printed reason when it is absent).
 #![allow(clippy::unwrap_used)]
 
+mod fuzz;
 mod icbhi_fixtures;
 mod real_data;
 mod segment_fixtures;
