@@ -44,6 +44,8 @@ enum Command {
     Analyze(cmd::analyze::AnalyzeArgs),
     /// Train a model on a dataset task.
     Train(Box<cmd::train::TrainArgs>),
+    /// Show the size of feature caches, or clear them.
+    Cache(cmd::cache::CacheArgs),
     /// Cross-validate a recipe on patient-wise folds (per-fold and mean ± sd Scores).
     Cv(cmd::cv::CvArgs),
     /// Evaluate a trained model on a dataset folder.
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Augment(args) => cmd::augment::run(args),
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Train(args) => cmd::train::run(*args),
+        Command::Cache(args) => cmd::cache::run(args),
         Command::Cv(args) => cmd::cv::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Predict(args) => cmd::predict::run(args),

@@ -91,3 +91,25 @@ fn the_dataset_kind_is_detected_when_not_given() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot tell what dataset"), "{stderr}");
 }
+
+#[test]
+fn the_cache_command_reports_and_clears_only_cache_files() {
+    let dir = temp_dir();
+    let cache = dir.path().join("features");
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::write(
+        cache.join("r-0000000000000001.lsf"),
+        vec![0u8; 2 * 1024 * 1024],
+    )
+    .unwrap();
+    std::fs::write(cache.join("keep.txt"), b"not a cache file").unwrap();
+    let out = lungsound(&["cache", cache.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(stdout.contains("1 files, 2.0 MiB"), "{stdout}");
+    let out = lungsound(&["cache", cache.to_str().unwrap(), "--clear"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("removed 1 files (2.0 MiB)"), "{stdout}");
+    assert!(cache.join("keep.txt").is_file());
+    assert!(!cache.join("r-0000000000000001.lsf").exists());
+}

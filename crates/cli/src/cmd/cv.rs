@@ -87,6 +87,7 @@ pub fn run(args: CvArgs) -> anyhow::Result<Outcome> {
         options.seed,
         args.out.display()
     );
+    let cache = options.train.cache.clone();
     let report = run_cv(&config, &args.out, &options)
         .with_context(|| format!("cross-validation of {}", args.recipe.display()))?;
     for summary in &report.summary {
@@ -100,5 +101,6 @@ pub fn run(args: CvArgs) -> anyhow::Result<Outcome> {
         );
     }
     println!("wrote {}", args.out.join(CV_REPORT_FILE).display());
+    super::cache::report(&cache);
     Ok(Outcome::clean())
 }

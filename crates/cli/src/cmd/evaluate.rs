@@ -105,6 +105,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
         }
     }
     println!("wrote {}", args.out.display());
+    super::cache::report(&options.cache);
     let problems = runtime::count_problems(&report.issues).max(account.units_skipped.min(1));
     crate::progress::print_problem_summary(problems, "evaluating");
     Ok(Outcome::with_problems(problems))

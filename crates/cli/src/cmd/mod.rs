@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod augment;
+pub mod cache;
 pub mod cv;
 pub mod evaluate;
 pub mod features;

@@ -514,6 +514,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         lungsound_train::train(config, &run_dir, &options)?
     };
     print_train_report(&report, &run_dir);
+    super::cache::report(&options.cache);
     Ok(Outcome::with_problems(runtime::count_problems(
         &report.issues,
     )))
@@ -541,6 +542,7 @@ fn run_recipe(
     let report = lungsound_train::run_recipe(recipe, run_dir, options)
         .with_context(|| format!("recipe {}", recipe.path.display()))?;
     print_train_report(&report.train, run_dir);
+    super::cache::report(&options.cache);
     // Loading the dataset again for the evaluation repeats its issues; print new ones only.
     let new_issues: Vec<_> = report
         .evaluation

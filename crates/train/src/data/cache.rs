@@ -91,6 +91,43 @@ impl FeatureCache {
         self.dir.as_deref()
     }
 
+    /// Files and bytes the cache holds now (its `.lsf` files); `(0, 0)` when disabled or
+    /// not yet written.
+    pub fn usage(&self) -> (usize, u64) {
+        self.files()
+            .iter()
+            .fold((0, 0), |(n, bytes), (_, size)| (n + 1, bytes + size))
+    }
+
+    /// Deletes the cache's `.lsf` files (nothing else in the folder); returns the files and
+    /// bytes removed. Features are recomputed on the next run.
+    ///
+    /// # Errors
+    /// A cache file that cannot be removed.
+    pub fn clear(&self) -> Result<(usize, u64)> {
+        let mut removed = (0, 0);
+        for (path, size) in self.files() {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            removed = (removed.0 + 1, removed.1 + size);
+        }
+        Ok(removed)
+    }
+
+    fn files(&self) -> Vec<(PathBuf, u64)> {
+        let Some(Ok(entries)) = self.dir.as_ref().map(std::fs::read_dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "lsf"))
+            .filter_map(|p| {
+                let size = std::fs::metadata(&p).ok()?.len();
+                Some((p, size))
+            })
+            .collect()
+    }
+
     /// The cache file for `recording_id` under `key`.
     pub(crate) fn path(&self, recording_id: &str, key: u64) -> Option<PathBuf> {
         let safe: String = recording_id
@@ -226,5 +263,20 @@ mod tests {
         std::fs::write(&path, b"LSFC0001garbage").unwrap();
         assert_eq!(cache.read(&path, [2, 3]), None);
         assert!(FeatureCache::disabled().path("a", 1).is_none());
+    }
+
+    #[test]
+    fn usage_and_clear_touch_only_cache_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FeatureCache::new(dir.path());
+        assert_eq!(cache.usage(), (0, 0));
+        std::fs::write(dir.path().join("a-1.lsf"), [0u8; 100]).unwrap();
+        std::fs::write(dir.path().join("b-2.lsf"), [0u8; 50]).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"mine").unwrap();
+        assert_eq!(cache.usage(), (2, 150));
+        assert_eq!(cache.clear().unwrap(), (2, 150));
+        assert_eq!(cache.usage(), (0, 0));
+        assert!(dir.path().join("notes.txt").is_file());
+        assert_eq!(FeatureCache::disabled().usage(), (0, 0));
     }
 }
