@@ -21,6 +21,9 @@ pub enum ErrorCode {
     InvalidEvents,
     /// 400: a query parameter cannot be parsed.
     InvalidQuery,
+    /// 400: the HTTP request itself cannot be parsed (a control character in a header
+    /// value, a bad request line, ...).
+    MalformedRequest,
     /// 404: no such endpoint.
     NotFound,
     /// 405: the endpoint exists but not for this method.
@@ -29,10 +32,15 @@ pub enum ErrorCode {
     BodyTimeout,
     /// 413: the upload is larger than the limit.
     PayloadTooLarge,
+    /// 414: the request URI is longer than 65534 bytes.
+    UriTooLong,
     /// 415: the request's `Content-Type`, or the file, is not WAV or FLAC audio.
     UnsupportedMediaType,
     /// 415: a WAV/FLAC file whose encoding cannot be decoded (ADPCM, ...).
     UnsupportedEncoding,
+    /// 431: more than 100 request headers, or a request head larger than hyper's read
+    /// buffer (checked from about 400 KiB on).
+    HeadersTooLarge,
     /// 422: the upload has 0 bytes.
     EmptyUpload,
     /// 422: the file is damaged or truncated.
@@ -43,39 +51,51 @@ pub enum ErrorCode {
     InvalidSamples,
     /// 422: the recording is longer than the limit.
     TooLong,
+    /// 422: the recording is shorter than the model needs to give an answer
+    /// ([`crate::Classifier::min_duration_s`]) and no events were given.
+    TooShort,
     /// 422: an event lies outside the recording.
     EventsOutOfRange,
     /// 422: the model cannot classify this recording (too short for it, ...).
     UnprocessableAudio,
     /// 500: the model or the server failed.
     InternalError,
-    /// 503: too many requests at once; retry after the `Retry-After` seconds.
+    /// 503: too many requests (or uploads, or upload bytes) at once; retry after the
+    /// `Retry-After` seconds.
     OverCapacity,
+    /// 503: no answer within the compute deadline (waiting for a slot, decoding and the
+    /// model); retry after the `Retry-After` seconds.
+    ComputeTimeout,
 }
 
 impl ErrorCode {
     /// Every code, in status order (for documentation and tests).
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::MissingFile,
         ErrorCode::InvalidMultipart,
         ErrorCode::InvalidBody,
         ErrorCode::InvalidEvents,
         ErrorCode::InvalidQuery,
+        ErrorCode::MalformedRequest,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::BodyTimeout,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::UriTooLong,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::UnsupportedEncoding,
+        ErrorCode::HeadersTooLarge,
         ErrorCode::EmptyUpload,
         ErrorCode::CorruptAudio,
         ErrorCode::NoSamples,
         ErrorCode::InvalidSamples,
         ErrorCode::TooLong,
+        ErrorCode::TooShort,
         ErrorCode::EventsOutOfRange,
         ErrorCode::UnprocessableAudio,
         ErrorCode::InternalError,
         ErrorCode::OverCapacity,
+        ErrorCode::ComputeTimeout,
     ];
 
     /// The `error.code` string, e.g. `payload_too_large`.
@@ -86,21 +106,26 @@ impl ErrorCode {
             ErrorCode::InvalidBody => "invalid_body",
             ErrorCode::InvalidEvents => "invalid_events",
             ErrorCode::InvalidQuery => "invalid_query",
+            ErrorCode::MalformedRequest => "malformed_request",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::BodyTimeout => "body_timeout",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UriTooLong => "uri_too_long",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::UnsupportedEncoding => "unsupported_encoding",
+            ErrorCode::HeadersTooLarge => "headers_too_large",
             ErrorCode::EmptyUpload => "empty_upload",
             ErrorCode::CorruptAudio => "corrupt_audio",
             ErrorCode::NoSamples => "no_samples",
             ErrorCode::InvalidSamples => "invalid_samples",
             ErrorCode::TooLong => "too_long",
+            ErrorCode::TooShort => "too_short",
             ErrorCode::EventsOutOfRange => "events_out_of_range",
             ErrorCode::UnprocessableAudio => "unprocessable_audio",
             ErrorCode::InternalError => "internal_error",
             ErrorCode::OverCapacity => "over_capacity",
+            ErrorCode::ComputeTimeout => "compute_timeout",
         }
     }
 
@@ -111,23 +136,27 @@ impl ErrorCode {
             | ErrorCode::InvalidMultipart
             | ErrorCode::InvalidBody
             | ErrorCode::InvalidEvents
-            | ErrorCode::InvalidQuery => StatusCode::BAD_REQUEST,
+            | ErrorCode::InvalidQuery
+            | ErrorCode::MalformedRequest => StatusCode::BAD_REQUEST,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UriTooLong => StatusCode::URI_TOO_LONG,
             ErrorCode::UnsupportedMediaType | ErrorCode::UnsupportedEncoding => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
+            ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorCode::EmptyUpload
             | ErrorCode::CorruptAudio
             | ErrorCode::NoSamples
             | ErrorCode::InvalidSamples
             | ErrorCode::TooLong
+            | ErrorCode::TooShort
             | ErrorCode::EventsOutOfRange
             | ErrorCode::UnprocessableAudio => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::OverCapacity => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::OverCapacity | ErrorCode::ComputeTimeout => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -139,6 +168,7 @@ pub struct ApiError {
     code: ErrorCode,
     message: String,
     retry_after_s: Option<u64>,
+    close: bool,
 }
 
 impl ApiError {
@@ -148,18 +178,30 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after_s: None,
+            close: false,
         }
+    }
+
+    /// Adds a `Retry-After: retry_after_s` header to the answer.
+    pub fn with_retry_after(mut self, retry_after_s: u64) -> Self {
+        self.retry_after_s = Some(retry_after_s);
+        self
+    }
+
+    /// Adds `Connection: close` to the answer: for errors sent before the request body was
+    /// read to its end (the rest of it is not waited for).
+    pub(crate) fn closing(mut self) -> Self {
+        self.close = true;
+        self
     }
 
     /// 503 `over_capacity` with a `Retry-After: retry_after_s` header.
     pub fn over_capacity(retry_after_s: u64) -> Self {
-        ApiError {
-            retry_after_s: Some(retry_after_s),
-            ..ApiError::new(
-                ErrorCode::OverCapacity,
-                format!("the server is busy with other recordings; retry in {retry_after_s} s"),
-            )
-        }
+        ApiError::new(
+            ErrorCode::OverCapacity,
+            format!("the server is busy with other recordings; retry in {retry_after_s} s"),
+        )
+        .with_retry_after(retry_after_s)
     }
 
     /// The error code.
@@ -206,6 +248,11 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if self.close {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
 }
@@ -219,9 +266,12 @@ impl From<lungsound_audio::Error> for ApiError {
             E::NotAudio { .. } => ErrorCode::UnsupportedMediaType,
             E::Unsupported { .. } => ErrorCode::UnsupportedEncoding,
             E::EmptyFile { .. } => ErrorCode::EmptyUpload,
-            E::Corrupt { .. } | E::Truncated { .. } => ErrorCode::CorruptAudio,
+            // A sample rate outside 1–384 kHz: a damaged or hostile header.
+            E::Corrupt { .. } | E::Truncated { .. } | E::SampleRateOutOfRange { .. } => {
+                ErrorCode::CorruptAudio
+            }
             E::NoSamples { .. } => ErrorCode::NoSamples,
-            E::NonFinite { .. } => ErrorCode::InvalidSamples,
+            E::NonFinite { .. } | E::NonFiniteInput { .. } => ErrorCode::InvalidSamples,
             _ => ErrorCode::InternalError,
         };
         ApiError::new(code, err.to_string())
@@ -268,5 +318,11 @@ mod tests {
             ApiError::from(corrupt).code().status(),
             StatusCode::UNPROCESSABLE_ENTITY
         );
+        // A 1 Hz header: refused by the decoder, answered 422 (not 500).
+        let one_hz = lungsound_testutil::wav_bytes(&[0.1; 16], 1, 1, 16, false);
+        let err = lungsound_audio::decode_bytes(&one_hz, "slow.wav").expect_err("1 Hz");
+        let err = ApiError::from(err);
+        assert_eq!(err.code(), ErrorCode::CorruptAudio);
+        assert!(err.message().contains("slow.wav"), "{}", err.message());
     }
 }

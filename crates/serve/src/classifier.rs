@@ -16,7 +16,8 @@ pub trait Classifier: Send + Sync + 'static {
     /// `lungsound predict --json` gives for one recording.
     ///
     /// - `audio`: mono samples at the file's own rate (resampling is the model's business);
-    ///   never empty and never longer than [`crate::ServeConfig::max_duration_s`].
+    ///   never empty, never longer than [`crate::ServeConfig::max_duration_s`], and without
+    ///   events never shorter than [`Classifier::min_duration_s`].
     /// - `name`: the uploaded file's name (or `upload` when the client gave none).
     /// - `events`: `(start_s, end_s)` intervals in the order the client gave them, each with
     ///   `0 <= start_s < end_s <= duration`, when the client sent annotations.
@@ -32,6 +33,16 @@ pub trait Classifier: Send + Sync + 'static {
     /// `name`, `task` and `classes`, plus what its model card says (metrics, training data).
     /// Called once, when the router is built.
     fn models(&self) -> Vec<serde_json::Value>;
+
+    /// The shortest recording, in seconds, that the model can give a meaningful answer for
+    /// when no events are given (a model that pads a 0.2 s clip to its 2 s window answers
+    /// with confidence about nothing). Shorter uploads without events are refused with 422
+    /// `too_short` naming this minimum, from the file header before decoding where it
+    /// tells, so [`Classifier::predict`] never sees them. Called once, when the router is
+    /// built. Default 0: no minimum.
+    fn min_duration_s(&self) -> f64 {
+        0.0
+    }
 }
 
 /// Why a [`Classifier`] could not classify a recording.

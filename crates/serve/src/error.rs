@@ -17,6 +17,16 @@ pub enum Error {
         /// The value given.
         value: String,
     },
+    /// A [`crate::ServeConfig`] value is below what another one requires.
+    #[error("{name} must be at least {minimum}, got {value}")]
+    TooSmall {
+        /// The field.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// The smallest value that works, and why.
+        minimum: String,
+    },
     /// The listening socket could not be opened.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

@@ -3,7 +3,9 @@
 //! hold hours of audio: gigabytes once decoded to `f32`).
 //!
 //! This is only a guard: anything it cannot read returns `None`, and the full decoder
-//! (`lungsound_audio::decode_bytes`) has the last word on validity and length.
+//! (`lungsound_audio::decode_bytes`) has the last word on validity and length. A sample
+//! rate outside `lungsound_audio::SAMPLE_RATE_RANGE` also gives `None`: the decoder refuses
+//! it before reading any sample, naming the rate.
 
 /// Duration in seconds that the header of `bytes` declares, if it is a WAV or FLAC header
 /// this function understands and it states a frame count.
@@ -30,7 +32,8 @@ fn flac_duration_s(bytes: &[u8]) -> Option<f64> {
     let packed = u64::from_be_bytes(bytes.get(18..26)?.try_into().ok()?);
     let sample_rate = (packed >> 44) as u32;
     let total = packed & 0x000f_ffff_ffff;
-    (sample_rate > 0 && total > 0).then(|| total as f64 / f64::from(sample_rate))
+    (lungsound_audio::SAMPLE_RATE_RANGE.contains(&sample_rate) && total > 0)
+        .then(|| total as f64 / f64::from(sample_rate))
 }
 
 fn wav_duration_s(bytes: &[u8]) -> Option<f64> {
@@ -47,8 +50,11 @@ fn wav_duration_s(bytes: &[u8]) -> Option<f64> {
             format = Some((sample_rate, block_align));
         } else if id == b"data" {
             let (sample_rate, block_align) = format?;
-            if sample_rate == 0 || block_align == 0 || size == 0 || size == u32::MAX as usize {
+            if size == 0 || size == u32::MAX as usize {
                 return None; // unknown length (streamed WAV): leave it to the decoder
+            }
+            if block_align == 0 || !lungsound_audio::SAMPLE_RATE_RANGE.contains(&sample_rate) {
+                return None; // the decoder refuses it, with the reason
             }
             let present = size.min(bytes.len() - body);
             return Some((present / usize::from(block_align)) as f64 / f64::from(sample_rate));
@@ -101,6 +107,11 @@ mod tests {
             b"hello world",
         ] {
             assert_eq!(declared_duration_s(bytes), None, "{bytes:?}");
+        }
+        // Rates the decoder refuses (0 and 1 Hz): no duration from them.
+        for rate in [0, 1] {
+            let bytes = lungsound_testutil::wav_bytes(&[0.1; 100], rate, 1, 16, false);
+            assert_eq!(declared_duration_s(&bytes), None, "{rate} Hz");
         }
     }
 }

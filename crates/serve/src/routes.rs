@@ -25,8 +25,8 @@ use crate::classifier::{Classifier, ClassifyError};
 use crate::config::ServeConfig;
 use crate::events::fit_to_duration;
 use crate::header::declared_duration_s;
-use crate::limit::Admission;
-use crate::upload::{Upload, read_upload};
+use crate::limit::{Admission, Limits};
+use crate::upload::{BodyRules, Upload, read_upload};
 
 /// Shared by all handlers.
 #[derive(Clone)]
@@ -35,22 +35,50 @@ struct AppState {
     /// `models()`, called once when the router is built.
     models: Arc<Vec<Value>>,
     config: Arc<ServeConfig>,
+    /// What the classifier checks on the recording, besides the config.
+    checks: Checks,
     admission: Arc<Admission>,
     started: Instant,
 }
 
+/// Durations a recording must fit.
+#[derive(Debug, Clone, Copy)]
+struct Checks {
+    max_duration_s: f64,
+    /// `classifier.min_duration_s()`, called once when the router is built.
+    min_duration_s: f64,
+}
+
 /// The service's routes over `classifier`, with `config`'s limits.
 ///
-/// Calls [`Classifier::models`] once, here. Fails only if `config` is invalid.
+/// Calls [`Classifier::models`] and [`Classifier::min_duration_s`] once, here. Fails only if
+/// `config` is invalid.
+///
+/// The bare router does not turn hyper's own bodiless 400/414/431 answers into JSON: that
+/// is done on the connections of [`crate::Server`].
 pub fn router(
     classifier: Arc<dyn Classifier>,
     config: ServeConfig,
 ) -> Result<Router, crate::Error> {
     config.validate()?;
+    let min_duration_s = classifier.min_duration_s();
     let state = AppState {
         models: Arc::new(classifier.models()),
         classifier,
-        admission: Admission::new(config.max_concurrency, config.queue),
+        admission: Admission::new(Limits {
+            max_concurrency: config.max_concurrency,
+            queue: config.queue,
+            max_uploads: config.max_uploads_in_flight,
+            max_upload_bytes: config.max_upload_bytes_in_flight,
+        }),
+        checks: Checks {
+            max_duration_s: config.max_duration_s,
+            min_duration_s: if min_duration_s.is_finite() {
+                min_duration_s.max(0.0)
+            } else {
+                0.0
+            },
+        },
         config: Arc::new(config),
         started: Instant::now(),
     };
@@ -76,41 +104,71 @@ async fn predict(State(state): State<AppState>, request: Request) -> Response {
 }
 
 async fn predict_inner(state: AppState, request: Request) -> Result<Response, ApiError> {
-    // Refuse over capacity before reading anything: waiting requests hold their bodies.
+    let config = Arc::clone(&state.config);
+    let arrived = Instant::now();
+    // Refuse at once, before reading anything, when the compute queue is full or too many
+    // bodies are arriving. A body being received holds an upload slot and its own bytes,
+    // never a compute slot: slow clients cannot starve fast ones.
+    if state.admission.is_full() {
+        return Err(ApiError::over_capacity(config.retry_after_s).closing());
+    }
+    let uploading = state.admission.try_start_upload().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::OverCapacity,
+            format!(
+                "the server is receiving {} uploads already; retry in {} s",
+                config.max_uploads_in_flight, config.retry_after_s
+            ),
+        )
+        .with_retry_after(config.retry_after_s)
+        .closing()
+    })?;
+    let rules = BodyRules {
+        max_upload_bytes: config.max_upload_bytes,
+        max_body_bytes: config.body_limit(),
+        pace: config.body_pace(arrived),
+        held: state.admission.upload_bytes(),
+        retry_after_s: config.retry_after_s,
+    };
+    let upload = read_upload(request, rules)
+        .await
+        .map_err(ApiError::closing)?;
+    drop(uploading);
+
+    // The compute stage: the deadline runs from the body's arrival.
+    let received = Instant::now();
+    let deadline = received + config.compute_timeout;
+    check_before_decoding(&upload, state.checks)?;
     let ticket = state
         .admission
         .try_admit()
-        .ok_or_else(|| ApiError::over_capacity(state.config.retry_after_s))?;
-    let config = Arc::clone(&state.config);
-    let received = Instant::now();
-    let upload = tokio::time::timeout(
-        config.body_timeout,
-        read_upload(request, config.max_upload_bytes),
-    )
-    .await
-    .map_err(|_| {
-        ApiError::new(
-            ErrorCode::BodyTimeout,
-            format!(
-                "the upload did not arrive within {} s",
-                config.body_timeout.as_secs_f64()
-            ),
-        )
-    })??;
-    check_before_decoding(&upload, config.max_duration_s)?;
-
-    let slot = ticket.run_slot().await;
+        .ok_or_else(|| ApiError::over_capacity(config.retry_after_s))?;
+    let slot = tokio::time::timeout_at(deadline.into(), ticket.run_slot())
+        .await
+        .map_err(|_| compute_timeout(&config, "while waiting for a free slot"))?;
     let waited = received.elapsed();
     let classifier = Arc::clone(&state.classifier);
+    let checks = state.checks;
     let job = tokio::task::spawn_blocking(move || {
-        // Both are released when the work ends, even if the client has gone away.
+        // Both are released when the work ends, even if the client has gone away or the
+        // deadline has passed: the slot stays taken while the thread works.
         let _slot = slot;
         let _ticket = ticket;
-        classify(classifier.as_ref(), upload, config.max_duration_s)
+        classify(classifier.as_ref(), upload, checks, deadline)
     });
-    let (value, timing) = match job.await {
-        Ok(result) => result?,
-        Err(join) => {
+    let (value, timing) = match tokio::time::timeout_at(deadline.into(), job).await {
+        Err(_) => {
+            tracing::warn!(
+                "no answer within the compute deadline of {} s; the classification goes on in the background",
+                config.compute_timeout.as_secs_f64()
+            );
+            return Err(compute_timeout(&config, "decoding and classifying"));
+        }
+        Ok(Ok(result)) => result.map_err(|e| match e.code() {
+            ErrorCode::ComputeTimeout => e.with_retry_after(config.retry_after_s),
+            _ => e,
+        })?,
+        Ok(Err(join)) => {
             let what = if join.is_panic() {
                 "panicked"
             } else {
@@ -139,8 +197,22 @@ async fn predict_inner(state: AppState, request: Request) -> Result<Response, Ap
     Ok(response)
 }
 
-/// Cheap checks on the raw bytes, before a slot is taken.
-fn check_before_decoding(upload: &Upload, max_duration_s: f64) -> Result<(), ApiError> {
+/// 503 `compute_timeout`, `what` saying where the time went.
+fn compute_timeout(config: &ServeConfig, what: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::ComputeTimeout,
+        format!(
+            "no answer within the compute deadline of {} s ({what}); retry in {} s",
+            config.compute_timeout.as_secs_f64(),
+            config.retry_after_s
+        ),
+    )
+    .with_retry_after(config.retry_after_s)
+}
+
+/// Cheap checks on the raw bytes, before a slot is taken: empty, and a duration read from
+/// the header that is too long, or too short for the model when no events are given.
+fn check_before_decoding(upload: &Upload, checks: Checks) -> Result<(), ApiError> {
     if upload.bytes.is_empty() {
         return Err(ApiError::new(
             ErrorCode::EmptyUpload,
@@ -148,17 +220,33 @@ fn check_before_decoding(upload: &Upload, max_duration_s: f64) -> Result<(), Api
         ));
     }
     if let Some(duration_s) = declared_duration_s(&upload.bytes) {
-        check_duration(&upload.name, duration_s, max_duration_s)?;
+        check_duration(&upload.name, upload.events.is_some(), duration_s, checks)?;
     }
     Ok(())
 }
 
-fn check_duration(name: &str, duration_s: f64, max_duration_s: f64) -> Result<(), ApiError> {
-    if duration_s > max_duration_s {
+fn check_duration(
+    name: &str,
+    has_events: bool,
+    duration_s: f64,
+    checks: Checks,
+) -> Result<(), ApiError> {
+    if duration_s > checks.max_duration_s {
         return Err(ApiError::new(
             ErrorCode::TooLong,
             format!(
-                "\"{name}\" lasts {duration_s:.1} s, longer than the limit of {max_duration_s} s"
+                "\"{name}\" lasts {duration_s:.1} s, longer than the limit of {} s",
+                checks.max_duration_s
+            ),
+        ));
+    }
+    if !has_events && duration_s < checks.min_duration_s {
+        return Err(ApiError::new(
+            ErrorCode::TooShort,
+            format!(
+                "\"{name}\" lasts {duration_s:.3} s, shorter than the minimum of {} s the model needs \
+                 for an answer: send a longer recording (or the events to classify)",
+                checks.min_duration_s
             ),
         ));
     }
@@ -170,32 +258,51 @@ struct Timing {
     predict_ms: f64,
 }
 
-/// Decoding, checks and the model: runs on a blocking thread.
+/// Decoding, checks and the model: runs on a blocking thread. The model is not called
+/// once `deadline` has passed.
 fn classify(
     classifier: &dyn Classifier,
     upload: Upload,
-    max_duration_s: f64,
+    checks: Checks,
+    deadline: Instant,
 ) -> Result<(Value, Timing), ApiError> {
     let start = Instant::now();
-    let (audio, _info) = lungsound_audio::decode_bytes(&upload.bytes, &upload.name)?;
-    drop(upload.bytes);
+    let Upload {
+        bytes,
+        name,
+        mut events,
+        held,
+    } = upload;
+    let decoded = lungsound_audio::decode_bytes(&bytes, &name);
+    // The upload's bytes are not needed any more: give them back to the upload budget.
+    drop(bytes);
+    drop(held);
+    let (audio, _info) = decoded?;
     let duration_s = audio.duration_s();
-    check_duration(&upload.name, duration_s, max_duration_s)?;
-    let mut events = upload.events;
+    check_duration(&name, events.is_some(), duration_s, checks)?;
     if let Some(events) = events.as_mut() {
         fit_to_duration(events, duration_s)
             .map_err(|e| ApiError::new(ErrorCode::EventsOutOfRange, e))?;
     }
     let decoded = Instant::now();
+    if decoded >= deadline {
+        return Err(ApiError::new(
+            ErrorCode::ComputeTimeout,
+            format!(
+                "no answer within the compute deadline: decoding \"{name}\" used up the time left, \
+                 so the model was not run"
+            ),
+        ));
+    }
     let value = classifier
-        .predict(&audio, &upload.name, events.as_deref())
+        .predict(&audio, &name, events.as_deref())
         .map_err(|e| match e {
             ClassifyError::Input(message) => ApiError::new(ErrorCode::UnprocessableAudio, message),
             ClassifyError::Internal(message) => {
-                tracing::error!("classifying \"{}\" failed: {message}", upload.name);
+                tracing::error!("classifying \"{name}\" failed: {message}");
                 ApiError::new(
                     ErrorCode::InternalError,
-                    format!("the model failed on \"{}\": {message}", upload.name),
+                    format!("the model failed on \"{name}\": {message}"),
                 )
             }
         })?;
@@ -213,20 +320,28 @@ async fn models(State(state): State<AppState>) -> Json<Value> {
         "limits": {
             "max_upload_bytes": c.max_upload_bytes,
             "max_duration_s": c.max_duration_s,
+            "min_duration_s": state.checks.min_duration_s,
             "max_concurrency": c.max_concurrency,
             "queue": c.queue,
+            "max_uploads_in_flight": c.max_uploads_in_flight,
+            "max_upload_bytes_in_flight": c.max_upload_bytes_in_flight,
+            "min_body_rate_bytes_per_s": c.min_body_rate_bytes_per_s,
+            "body_timeout_s": c.body_timeout.as_secs_f64(),
+            "compute_timeout_s": c.compute_timeout.as_secs_f64(),
         },
     }))
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<Value> {
-    let running = state.admission.running(state.config.max_concurrency);
-    let admitted = state.admission.admitted();
+    let a = &state.admission;
+    let running = a.running();
     Json(json!({
         "status": "ok",
         "uptime_s": state.started.elapsed().as_secs_f64(),
         "running": running,
-        "waiting": admitted.saturating_sub(running),
+        "waiting": a.admitted().saturating_sub(running),
+        "uploading": a.uploads(),
+        "upload_bytes_in_flight": a.bytes_in_flight(),
         "max_concurrency": state.config.max_concurrency,
         "queue": state.config.queue,
     }))

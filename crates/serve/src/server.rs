@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::classifier::Classifier;
 use crate::config::ServeConfig;
+use crate::conn::Listener;
 use crate::error::Error;
 use crate::routes::router;
 
@@ -63,6 +64,10 @@ impl Server {
 
     /// Serves until Ctrl-C (or SIGTERM on Unix), then stops accepting connections and
     /// returns once the requests in progress are answered.
+    ///
+    /// Unlike the bare [`router`], the server also answers the requests hyper refuses
+    /// before routing (malformed 400, URI too long 414, headers too large 431) with JSON
+    /// errors.
     pub async fn run(self) -> Result<(), Error> {
         self.run_until(shutdown_signal()).await
     }
@@ -73,7 +78,7 @@ impl Server {
         F: Future<Output = ()> + Send + 'static,
     {
         tracing::info!("listening on http://{}", self.local_addr);
-        axum::serve(self.listener, self.app)
+        axum::serve(Listener::new(self.listener), self.app)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(Error::Serve)?;

@@ -33,6 +33,7 @@ const WINDOW_S: f64 = 2.0;
 pub struct StandInClassifier {
     delay: Duration,
     gated_copy: bool,
+    min_duration_s: f64,
 }
 
 impl StandInClassifier {
@@ -51,6 +52,13 @@ impl StandInClassifier {
     /// Answers for two models: `stand-in`, then `stand-in-gated` (with `gated_by`).
     pub fn with_gated_copy(mut self) -> Self {
         self.gated_copy = true;
+        self
+    }
+
+    /// Declares `seconds` as the shortest recording it answers for without events
+    /// ([`Classifier::min_duration_s`]; a real model declares half its window). Default 0.
+    pub fn with_min_duration_s(mut self, seconds: f64) -> Self {
+        self.min_duration_s = seconds;
         self
     }
 }
@@ -133,6 +141,10 @@ impl Classifier for StandInClassifier {
             models.push(gated(&models[0], "name"));
         }
         models
+    }
+
+    fn min_duration_s(&self) -> f64 {
+        self.min_duration_s
     }
 }
 

@@ -2,8 +2,15 @@
 //! (`audio/*`, `application/octet-stream`, curl's default form type, or no `Content-Type`) or `multipart/form-data`
 //! with a `file` part and an optional `events` part; `?name=` and `?events=` may add to
 //! either.
+//!
+//! The body is read to its end first, at the pace the service demands
+//! ([`BodyPace`]: 408 when it falls behind) and counted against the bytes in flight as it
+//! arrives ([`UploadBytes`]: 503 when they are all taken); a multipart body is then parsed
+//! from memory.
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{FromRequest, Multipart, Query, Request};
@@ -11,7 +18,9 @@ use axum::http::{HeaderMap, header};
 use serde::Deserialize;
 
 use crate::api_error::{ApiError, ErrorCode};
+use crate::config::BodyPace;
 use crate::events::parse_events;
+use crate::limit::UploadBytes;
 
 /// What a client sent: the file's bytes, its name and the events to classify, if any.
 #[derive(Debug)]
@@ -19,6 +28,8 @@ pub(crate) struct Upload {
     pub(crate) bytes: Bytes,
     pub(crate) name: String,
     pub(crate) events: Option<Vec<(f64, f64)>>,
+    /// The bytes counted against `max_upload_bytes_in_flight`, given back when dropped.
+    pub(crate) held: Arc<UploadBytes>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -37,12 +48,19 @@ enum BodyKind {
     Multipart,
 }
 
-/// Reads the request's upload. `max_upload_bytes` limits the file itself; a multipart
-/// body is further limited by the router's `DefaultBodyLimit`.
-pub(crate) async fn read_upload(
-    request: Request,
-    max_upload_bytes: usize,
-) -> Result<Upload, ApiError> {
+/// How a body must arrive: its size limits, its pace and where its bytes are counted.
+pub(crate) struct BodyRules {
+    /// Largest audio file (a raw body, or the `file` part).
+    pub(crate) max_upload_bytes: usize,
+    /// Largest multipart body.
+    pub(crate) max_body_bytes: usize,
+    pub(crate) pace: BodyPace,
+    pub(crate) held: Arc<UploadBytes>,
+    pub(crate) retry_after_s: u64,
+}
+
+/// Reads the request's upload (see the module docs).
+pub(crate) async fn read_upload(request: Request, rules: BodyRules) -> Result<Upload, ApiError> {
     let query = match request.uri().query() {
         None => PredictQuery::default(),
         Some(_) => {
@@ -54,16 +72,30 @@ pub(crate) async fn read_upload(
     let query_events = query.events.as_deref().map(parse_event_text).transpose()?;
     let query_name = query.name.as_deref().map(clean_name);
 
-    let (bytes, part_name, part_events) = match body_kind(request.headers())? {
-        BodyKind::Raw => {
-            let declared = content_length(request.headers());
-            if declared.is_some_and(|n| n > max_upload_bytes) {
-                return Err(too_large(max_upload_bytes));
+    let kind = body_kind(request.headers())?;
+    let max = match kind {
+        BodyKind::Raw => rules.max_upload_bytes,
+        BodyKind::Multipart => rules.max_body_bytes,
+    };
+    let declared = content_length(request.headers());
+    if declared.is_some_and(|n| n > max) {
+        return Err(too_large(rules.max_upload_bytes));
+    }
+    let (parts, body) = request.into_parts();
+    let body = read_paced(body, max, declared, &rules).await?;
+    let (bytes, part_name, part_events) = match kind {
+        BodyKind::Raw => (body, None, None),
+        BodyKind::Multipart => {
+            // Parsing holds a second copy of the body for a moment: count it too.
+            let len = body.len();
+            if !rules.held.try_grow(len) {
+                return Err(bytes_in_flight_full(rules.retry_after_s));
             }
-            let bytes = read_limited(request.into_body(), max_upload_bytes, declared).await?;
-            (bytes, None, None)
+            let request = Request::from_parts(parts, Body::from(body));
+            let parsed = read_multipart(request, rules.max_upload_bytes).await;
+            rules.held.release(len);
+            parsed?
         }
-        BodyKind::Multipart => read_multipart(request, max_upload_bytes).await?,
     };
     let events = match (part_events, query_events) {
         (Some(_), Some(_)) => {
@@ -82,6 +114,7 @@ pub(crate) async fn read_upload(
         bytes,
         name,
         events,
+        held: rules.held,
     })
 }
 
@@ -127,14 +160,21 @@ async fn read_multipart(
         match field.name() {
             Some("file") if file.is_none() => {
                 let name = field.file_name().map(clean_name);
-                let mut buf = Vec::new();
+                let mut chunks: Vec<Bytes> = Vec::new();
+                let mut len = 0;
                 while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                    if buf.len() + chunk.len() > max_upload_bytes {
+                    len += chunk.len();
+                    if len > max_upload_bytes {
                         return Err(too_large(max_upload_bytes));
                     }
-                    buf.extend_from_slice(&chunk);
+                    chunks.push(chunk);
                 }
-                file = Some((Bytes::from(buf), name));
+                // Usually one chunk (the body is parsed from memory): no copy then.
+                let bytes = match chunks.len() {
+                    1 => chunks.pop().unwrap_or_default(),
+                    _ => Bytes::from(chunks.concat()),
+                };
+                file = Some((bytes, name));
             }
             Some("file") => {
                 return Err(ApiError::new(
@@ -174,28 +214,84 @@ fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
     }
 }
 
-/// Reads a body into memory, refusing it as soon as it passes `max` bytes.
-async fn read_limited(
+/// First capacity of a body buffer when the client declares its length; the buffer grows
+/// to the declared length once more has arrived (so a client that declares 20 MB and
+/// sends 1 byte does not get 20 MB reserved).
+const FIRST_CAPACITY: usize = 64 * 1024;
+
+/// Reads a body into memory, refusing it as soon as it passes `max` bytes (413), falls
+/// behind `rules.pace` (408) or would pass the bytes in flight (503).
+async fn read_paced(
     mut body: Body,
     max: usize,
     declared: Option<usize>,
+    rules: &BodyRules,
 ) -> Result<Bytes, ApiError> {
-    let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(max));
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| {
-            ApiError::new(
-                ErrorCode::InvalidBody,
-                format!("cannot read the request body: {e}"),
-            )
-        })?;
-        if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > max {
-                return Err(too_large(max));
-            }
-            buf.extend_from_slice(&data);
+    let declared = declared.map(|n| n.min(max));
+    let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(FIRST_CAPACITY));
+    loop {
+        let due = rules.pace.due(buf.len());
+        let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
+        let frame = match tokio::time::timeout_at(due.into(), next).await {
+            Err(_) => return Err(too_slow(&rules.pace, due, buf.len())),
+            Ok(None) => break,
+            Ok(Some(frame)) => frame.map_err(|e| {
+                ApiError::new(
+                    ErrorCode::InvalidBody,
+                    format!("cannot read the request body: {e}"),
+                )
+            })?,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        let len = buf.len() + data.len();
+        if len > max {
+            return Err(too_large(rules.max_upload_bytes));
         }
+        if !rules.held.try_grow(data.len()) {
+            return Err(bytes_in_flight_full(rules.retry_after_s));
+        }
+        if len > buf.capacity() {
+            let want = declared
+                .filter(|&d| d >= len)
+                .unwrap_or(len.max(2 * buf.len()));
+            buf.reserve_exact(want.min(max) - buf.len());
+        }
+        buf.extend_from_slice(&data);
     }
     Ok(Bytes::from(buf))
+}
+
+/// 408 for a body that missed `due`.
+fn too_slow(pace: &BodyPace, due: Instant, received: usize) -> ApiError {
+    let elapsed = pace.start.elapsed().as_secs_f64();
+    let message = if pace.is_total(due) {
+        format!(
+            "the upload did not arrive within {} s ({received} bytes received)",
+            pace.total.as_secs_f64()
+        )
+    } else {
+        format!(
+            "the upload is too slow: {received} bytes in {elapsed:.1} s, below the minimum of {} bytes/s \
+             (after the first {} s)",
+            pace.min_rate,
+            pace.grace.as_secs_f64()
+        )
+    };
+    ApiError::new(ErrorCode::BodyTimeout, message)
+}
+
+/// 503 for an upload that would pass `max_upload_bytes_in_flight`.
+fn bytes_in_flight_full(retry_after_s: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::OverCapacity,
+        format!(
+            "the server is receiving too many uploads at once (their bytes fill its upload memory); \
+             retry in {retry_after_s} s"
+        ),
+    )
+    .with_retry_after(retry_after_s)
 }
 
 fn parse_event_text(text: &str) -> Result<Vec<(f64, f64)>, ApiError> {

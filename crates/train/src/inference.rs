@@ -29,6 +29,11 @@ use crate::network::Network;
 /// Clips per forward pass at prediction time.
 const PREDICT_BATCH: usize = 32;
 
+/// Without events, a recording shorter than this fraction of the model's clip is refused
+/// ([`Predictor::min_duration_s`]): padded up to the clip, a 0.2 s sound in a 2 s window
+/// is mostly copies of itself, and the model's confident answer means nothing.
+const MIN_CLIP_FRACTION: f64 = 0.5;
+
 /// A loaded run, ready to classify recordings.
 pub struct Predictor {
     run_dir: PathBuf,
@@ -164,7 +169,8 @@ impl Predictor {
     ///
     /// # Errors
     /// Resampling failure, audio too short for the band-pass filter, or audio
-    /// too short to give a single clip.
+    /// too short to give a single clip; without events, [`Error::NoData`] for a
+    /// recording shorter than [`min_duration_s`](Self::min_duration_s).
     pub fn predict(
         &self,
         audio: &Audio,
@@ -299,6 +305,15 @@ impl Predictor {
     /// given events, or sliding windows), with their features.
     fn cut_clips(&self, audio: &Audio, events: Option<&[(f64, f64)]>) -> Result<CutClips> {
         let settings = &self.config.features;
+        let min_s = self.min_duration_s();
+        if events.is_none() && audio.duration_s() < min_s {
+            return Err(Error::NoData(format!(
+                "the recording lasts {:.3} s, shorter than the {min_s} s this model needs for an answer \
+                 (half its {} s window); give a longer recording, or the events to classify",
+                audio.duration_s(),
+                settings.clip_seconds
+            )));
+        }
         let samples = if audio.sample_rate == settings.sample_rate {
             audio.samples.clone()
         } else {
@@ -392,6 +407,13 @@ impl Predictor {
             segments,
             warnings,
         }
+    }
+
+    /// The shortest recording (s) this model classifies without events: half
+    /// its clip (1 s for a 2 s clip, 4 s for an 8 s one). Events are classified
+    /// whatever their length, as in training.
+    pub fn min_duration_s(&self) -> f64 {
+        MIN_CLIP_FRACTION * self.config.features.clip_seconds
     }
 
     /// Whether record-level labels are this model's own task (2-1, 2-2).
@@ -498,5 +520,30 @@ mod tests {
     fn predictor_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Predictor>();
+    }
+
+    /// Issue 13: a 0.2 s clip or a single sample, padded to the 2 s window, used to get a
+    /// confident label; without events it is refused now, naming the minimum.
+    #[test]
+    fn recordings_shorter_than_half_a_window_are_refused_without_events() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/sprsound-events-1-1");
+        if !dir.join("model.safetensors").is_file() {
+            eprintln!("skipping: no shipped model in {}", dir.display());
+            return;
+        }
+        let predictor = Predictor::load(&dir, Device::Cpu).expect("shipped model");
+        assert_eq!(predictor.min_duration_s(), 1.0);
+        let audio = |n: usize| Audio {
+            samples: lungsound_testutil::white_noise(n, 4),
+            sample_rate: 8000,
+        };
+        for n in [1, 1600, 7999] {
+            let err = predictor.predict(&audio(n), None).expect_err("too short");
+            assert!(matches!(err, Error::NoData(_)), "{err}");
+            assert!(err.to_string().contains("shorter than the 1 s"), "{err}");
+        }
+        let events = [(0.0, 0.2)];
+        assert!(predictor.predict(&audio(1600), Some(&events)).is_ok());
+        assert!(predictor.predict(&audio(8000), None).is_ok());
     }
 }

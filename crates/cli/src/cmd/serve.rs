@@ -47,10 +47,26 @@ pub struct ServeArgs {
     /// number of CPU cores].
     #[arg(long, value_name = "N")]
     max_concurrency: Option<usize>,
-    /// Requests allowed to wait for a free slot; beyond that they get 503
-    /// with Retry-After.
+    /// Received uploads allowed to wait for a free slot; beyond that they get
+    /// 503 with Retry-After.
     #[arg(long, default_value_t = 64, value_name = "N")]
     queue: usize,
+    /// Uploads received at the same time (slow ones included); beyond that
+    /// they get 503.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    max_uploads_in_flight: usize,
+    /// MiB of uploads held at once (arriving or waiting to be decoded);
+    /// beyond that they get 503. At least --max-upload-mb + 1.
+    #[arg(long, default_value_t = 256, value_name = "MB")]
+    max_upload_mb_in_flight: usize,
+    /// Slowest accepted upload, in KiB/s after a 2 s grace; slower ones get
+    /// 408 and are disconnected.
+    #[arg(long, default_value_t = 8, value_name = "KIB_PER_S")]
+    min_upload_kib_per_s: usize,
+    /// Seconds from an upload's arrival to its answer (waiting for a slot,
+    /// decoding, the model); past it the request gets 503.
+    #[arg(long, default_value_t = 30.0, value_name = "S")]
+    compute_timeout_s: f64,
     /// CPU threads for libtorch [default: all].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -61,6 +77,7 @@ pub struct ServeArgs {
 
 /// Runs `lungsound serve` until Ctrl-C (or SIGTERM).
 pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
+    return_freed_memory();
     runtime::set_threads(args.threads)?;
     let device = runtime::device(args.device)?;
     let model_dir = match &args.model {
@@ -78,12 +95,34 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         .max_upload_mb
         .checked_mul(1024 * 1024)
         .with_context(|| format!("--max-upload-mb {} is too large", args.max_upload_mb))?;
+    let max_upload_bytes_in_flight = args
+        .max_upload_mb_in_flight
+        .checked_mul(1024 * 1024)
+        .with_context(|| {
+            format!(
+                "--max-upload-mb-in-flight {} is too large",
+                args.max_upload_mb_in_flight
+            )
+        })?;
+    let compute_timeout = std::time::Duration::try_from_secs_f64(args.compute_timeout_s)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .with_context(|| {
+            format!(
+                "--compute-timeout-s must be a positive number of seconds, got {}",
+                args.compute_timeout_s
+            )
+        })?;
     let defaults = ServeConfig::default();
     let config = ServeConfig {
         max_upload_bytes,
         max_duration_s: args.max_duration_s,
         max_concurrency: args.max_concurrency.unwrap_or(defaults.max_concurrency),
         queue: args.queue,
+        max_uploads_in_flight: args.max_uploads_in_flight,
+        max_upload_bytes_in_flight,
+        min_body_rate_bytes_per_s: args.min_upload_kib_per_s.saturating_mul(1024),
+        compute_timeout,
         ..defaults
     };
     let names: Vec<String> = models
@@ -112,6 +151,49 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     })?;
     eprintln!("lungsound serve: stopped");
     Ok(Outcome::clean())
+}
+
+/// glibc's malloc variable that makes allocations of at least this many bytes (uploads,
+/// decoded recordings) come from, and go back to, the system at once.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: (&str, &str) = ("MALLOC_MMAP_THRESHOLD_", "4194304");
+
+/// Makes the memory of a burst of uploads go back to the system once it is over.
+///
+/// glibc raises its mmap threshold to the size of the largest block freed (up to 32 MiB),
+/// so after the first large upload, uploads and decoded recordings come from the heap
+/// arenas, which keep them when freed: after 70 simultaneous 19 MiB uploads the service
+/// stayed at 330 MB instead of going back to 16 MB (BENCHMARKS.md, "Service under
+/// abuse"). A fixed 4 MiB threshold fixes that and leaves libtorch's smaller tensors on
+/// the heap. glibc reads it from the environment when the process starts, and unsafe code
+/// (`mallopt`) is not allowed here, so the command runs itself again with it set, unless
+/// the user set any of glibc's malloc variables themselves. If that fails, it goes on as it
+/// is.
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        let user_set = std::env::vars_os().any(|(k, _)| {
+            let k = k.to_string_lossy();
+            k.starts_with("MALLOC_") || k == "GLIBC_TUNABLES"
+        });
+        if user_set {
+            return;
+        }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        let error = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env(MMAP_THRESHOLD.0, MMAP_THRESHOLD.1)
+            .exec();
+        tracing::warn!(
+            "could not restart with {}={} ({error}); memory freed after a burst of uploads may \
+             stay with the process",
+            MMAP_THRESHOLD.0,
+            MMAP_THRESHOLD.1
+        );
+    }
 }
 
 /// A loaded run and how `/api/v1/models` describes it.
@@ -173,6 +255,18 @@ impl Classifier for Predictors {
 
     fn models(&self) -> Vec<Value> {
         self.models.iter().map(|m| m.description.clone()).collect()
+    }
+
+    /// Every model must be able to answer: the largest of their minimums (half the
+    /// longest clip, 4 s with the shipped 2-2 model).
+    fn min_duration_s(&self) -> f64 {
+        self.models
+            .iter()
+            .flat_map(|m| {
+                std::iter::once(m.model.predictor.min_duration_s())
+                    .chain(m.model.gate.iter().map(|g| g.predictor.min_duration_s()))
+            })
+            .fold(0.0, f64::max)
     }
 }
 

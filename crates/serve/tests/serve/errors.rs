@@ -56,6 +56,7 @@ async fn corrupt_truncated_and_empty_uploads_are_422() {
     .expect("request");
     assert_error(&r, 415, "unsupported_encoding", "mp3.wav");
 
+    // A WAV cut short keeps its whole frames (as libsndfile reads it); a cut FLAC is corrupt.
     let truncated = &wav[..wav.len() / 2];
     let r = post(
         server.addr,
@@ -65,7 +66,19 @@ async fn corrupt_truncated_and_empty_uploads_are_422() {
     )
     .await
     .expect("request");
-    assert_error(&r, 422, "corrupt_audio", "cut.wav");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let duration_s = r.json()["duration_s"].as_f64().expect("duration_s");
+    assert!((0.9..1.0).contains(&duration_s), "{duration_s}");
+    let flac = crate::fixture_flac();
+    let r = post(
+        server.addr,
+        "/api/v1/predict?name=cut.flac",
+        "audio/flac",
+        &flac[..flac.len() * 2 / 3],
+    )
+    .await
+    .expect("request");
+    assert_error(&r, 422, "corrupt_audio", "cut.flac");
 
     let r = post(server.addr, "/api/v1/predict", "audio/wav", b"")
         .await
@@ -405,5 +418,130 @@ async fn garbage_bytes_never_crash_the_server() {
         get(server.addr, "/healthz").await.expect("request").status,
         200
     );
+    server.stop().await;
+}
+
+/// Issue 13, "errors without body": hyper refuses these before any handler runs, and used to
+/// answer with an empty body.
+#[tokio::test]
+async fn requests_refused_by_the_http_layer_get_json_errors_too() {
+    let server = TestServer::stand_in().await;
+    let addr = server.addr;
+    let host = format!("Host: {addr}\r\nConnection: close\r\n");
+
+    let long_uri = format!(
+        "GET /api/v1/predict?name={} HTTP/1.1\r\n{host}\r\n",
+        "a".repeat(70_000)
+    );
+    let r = http::raw(addr, long_uri.as_bytes()).await.expect("request");
+    assert_error(&r, 414, "uri_too_long", "URI");
+
+    let many_headers: String = (0..120).map(|i| format!("X-Pad-{i}: {i}\r\n")).collect();
+    let r = http::raw(
+        addr,
+        format!("GET /healthz HTTP/1.1\r\n{host}{many_headers}\r\n").as_bytes(),
+    )
+    .await
+    .expect("request");
+    assert_error(&r, 431, "headers_too_large", "headers");
+    let huge_header = format!("X-Pad: {}\r\n", "b".repeat(2_000_000));
+    let r = http::raw(
+        addr,
+        format!("GET /healthz HTTP/1.1\r\n{host}{huge_header}\r\n").as_bytes(),
+    )
+    .await
+    .expect("request");
+    assert_error(&r, 431, "headers_too_large", "headers");
+
+    // A control character in the Content-Type: the header cannot even be parsed.
+    let wav = synthetic_wav(1.0, 8000);
+    let mut bad_type = format!(
+        "POST /api/v1/predict HTTP/1.1\r\n{host}Content-Type: audio/\x01wav\r\nContent-Length: {}\r\n\r\n",
+        wav.len()
+    )
+    .into_bytes();
+    bad_type.extend_from_slice(&wav);
+    let r = http::raw(addr, &bad_type).await.expect("request");
+    assert_error(&r, 400, "malformed_request", "malformed");
+    let r = http::raw(addr, b"BR0KEN\r\n\r\n").await.expect("request");
+    assert_error(&r, 400, "malformed_request", "malformed");
+
+    // The rest of the error family stays JSON as well, and the server is fine.
+    let r = post(addr, "/api/v1/predict", "text/plain", b"x")
+        .await
+        .expect("request");
+    assert_error(&r, 415, "unsupported_media_type", "text/plain");
+    let r = http::request(addr, "DELETE", "/healthz", &[], &[])
+        .await
+        .expect("request");
+    assert_error(&r, 405, "method_not_allowed", "DELETE");
+    let r = post(addr, "/api/v1/predict", "audio/wav", &wav)
+        .await
+        .expect("request");
+    assert_eq!(r.status, 200);
+    server.stop().await;
+}
+
+/// Issue 13, "confident nonsense": a 0.2 s clip and a one-sample WAV used to get confident
+/// labels; below the model's minimum (and without events) they are refused, naming it.
+#[tokio::test]
+async fn recordings_too_short_for_the_model_are_422_naming_the_minimum() {
+    let classifier = StandInClassifier::new().with_min_duration_s(1.0);
+    let server = TestServer::start(Arc::new(classifier), ServeConfig::default()).await;
+    let models = get(server.addr, "/api/v1/models").await.expect("request");
+    assert_eq!(models.json()["limits"]["min_duration_s"], 1.0);
+
+    let clip = synthetic_wav(0.2, 8000);
+    let r = post(
+        server.addr,
+        "/api/v1/predict?name=clip.wav",
+        "audio/wav",
+        &clip,
+    )
+    .await
+    .expect("request");
+    assert_error(
+        &r,
+        422,
+        "too_short",
+        "\"clip.wav\" lasts 0.200 s, shorter than the minimum of 1 s",
+    );
+    let one_sample = lungsound_testutil::wav_bytes(&[0.5], 8000, 1, 16, false);
+    let (ct, body) = multipart(&[("file", Some("one.wav"), &one_sample)]);
+    let r = post(server.addr, "/api/v1/predict", &ct, &body)
+        .await
+        .expect("request");
+    assert_error(&r, 422, "too_short", "minimum of 1 s");
+    // A header that hides the length: caught after decoding.
+    let mut streamed = clip.clone();
+    streamed[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+    streamed[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    let r = post(server.addr, "/api/v1/predict", "audio/wav", &streamed)
+        .await
+        .expect("request");
+    assert_error(&r, 422, "too_short", "minimum of 1 s");
+    // A header claiming 1 sample per second (the decoder refuses such rates).
+    let one_hz = lungsound_testutil::wav_bytes(&[0.1; 4000], 1, 1, 16, false);
+    let r = post(
+        server.addr,
+        "/api/v1/predict?name=1hz.wav",
+        "audio/wav",
+        &one_hz,
+    )
+    .await
+    .expect("request");
+    assert_error(&r, 422, "corrupt_audio", "1hz.wav");
+
+    // Events name what to classify: then a short recording is the model's business.
+    let path = format!("/api/v1/predict?events={}", url_encode("[[0.05, 0.15]]"));
+    let r = post(server.addr, &path, "audio/wav", &clip)
+        .await
+        .expect("request");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let long_enough = synthetic_wav(1.0, 8000);
+    let r = post(server.addr, "/api/v1/predict", "audio/wav", &long_enough)
+        .await
+        .expect("request");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     server.stop().await;
 }

@@ -1,12 +1,16 @@
 //! A minimal HTTP/1.1 client over a tokio `TcpStream`, enough for the tests and the load
-//! benchmark (`examples/load.rs` includes this file): one request per connection
-//! (`Connection: close`), `Content-Length` or chunked responses. It avoids pulling a full
-//! HTTP client into the build.
+//! and abuse benchmarks (`examples/load.rs` and `examples/abuse.rs` include this file): one
+//! request per connection (`Connection: close`), `Content-Length` or chunked responses, and
+//! the misbehaving clients of the abuse tests ([`trickle`], [`post_in_two`], [`raw`]). It
+//! avoids pulling a full HTTP client into the build.
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -113,6 +117,109 @@ pub async fn post(
     body: &[u8],
 ) -> io::Result<Response> {
     request(addr, "POST", path, &[("Content-Type", content_type)], body).await
+}
+
+/// Sends `bytes` as they are (a whole request, well-formed or not) and reads the response.
+pub async fn raw(addr: SocketAddr, bytes: &[u8]) -> io::Result<Response> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut reader, mut writer) = stream.into_split();
+    let bytes = bytes.to_vec();
+    let write = tokio::spawn(async move {
+        let _ = writer.write_all(&bytes).await;
+        let _ = writer.flush().await;
+        writer
+    });
+    let mut out = Vec::new();
+    let read = reader.read_to_end(&mut out).await;
+    let _ = write.await;
+    match read {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !out.is_empty() => {}
+        Err(e) => return Err(e),
+    }
+    parse(&out)
+}
+
+/// A slow client: opens `POST path` declaring a body of `declared` bytes, then sends one
+/// byte every `every`, until the server answers (the response is returned) or closes the
+/// connection, or `stop` is set (then `None`).
+pub async fn trickle(
+    addr: SocketAddr,
+    path: &str,
+    declared: usize,
+    every: Duration,
+    stop: &AtomicBool,
+) -> io::Result<Option<Response>> {
+    let stream = TcpStream::connect(addr).await?;
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: audio/wav\r\nContent-Length: {declared}\r\n\r\n"
+    );
+    writer.write_all(head.as_bytes()).await?;
+    let mut ticker = tokio::time::interval(every);
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut sent = 0;
+    loop {
+        tokio::select! {
+            n = reader.read(&mut buf) => match n {
+                Ok(0) | Err(_) => break,
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+            },
+            _ = ticker.tick() => {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(None);
+                }
+                if sent < declared {
+                    let _ = writer.write_all(b"R").await;
+                    sent += 1;
+                }
+            }
+        }
+    }
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    parse(&raw).map(Some)
+}
+
+/// `POST path` with `body` sent in two halves: the second once `between` completes (whether
+/// or not the server still reads; the response may come before it).
+pub async fn post_in_two(
+    addr: SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+    between: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<Response> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let half = body.len() / 2;
+    let (first, second) = (body[..half].to_vec(), body[half..].to_vec());
+    let write = tokio::spawn(async move {
+        let _ = writer.write_all(head.as_bytes()).await;
+        let _ = writer.write_all(&first).await;
+        between.await;
+        let _ = writer.write_all(&second).await;
+        writer
+    });
+    let mut raw = Vec::new();
+    let read = reader.read_to_end(&mut raw).await;
+    let _ = write.await;
+    match read {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !raw.is_empty() => {}
+        Err(e) => return Err(e),
+    }
+    parse(&raw)
 }
 
 fn parse(raw: &[u8]) -> io::Result<Response> {

@@ -1,6 +1,7 @@
 //! Integration tests of lungsound-serve (one test binary, areas as modules): a real server
 //! on 127.0.0.1:0 with stand-in classifiers, driven over HTTP.
 
+mod abuse;
 mod api;
 mod browser;
 mod capacity;
