@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use lungsound_datasets::Level;
 use serde::Serialize;
 
 use super::models::{ModelPrediction, default_models, load_models};
@@ -88,10 +89,24 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
                 .map(|ev| ev.iter().map(|e| (e.1, e.2)).collect());
             let mut predictions = Vec::new();
             for model in &models {
+                // Events are for event models; a record model sees the whole recording.
+                let event_level = model.predictor.task().level() == Level::Event;
+                let model_spans = spans.as_deref().filter(|_| event_level);
+                let min_s = model.predictor.min_duration_s();
+                if model_spans.is_none() && audio.duration_s() < min_s && models.len() > 1 {
+                    eprintln!(
+                        "warning: {}: {} skipped: the recording lasts {:.2} s, shorter than the {min_s} s \
+                         this model needs",
+                        file.display(),
+                        model.name,
+                        audio.duration_s()
+                    );
+                    continue;
+                }
                 let mut prediction = model
-                    .predict(&audio, spans.as_deref())
+                    .predict(&audio, model_spans)
                     .with_context(|| format!("model {}", model.dir.display()))?;
-                if let Some(ev) = &events {
+                if let (Some(ev), true) = (&events, event_level) {
                     // Report the annotation's own event indices.
                     for e in &mut prediction.events {
                         e.index = ev.get(e.index).map_or(e.index, |x| x.0);
@@ -106,7 +121,8 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
             Ok(FilePrediction {
                 file: file.clone(),
                 sample_rate: audio.sample_rate,
-                duration_s: audio.duration_s(),
+                // Milliseconds, as the models' own spans are reported.
+                duration_s: (audio.duration_s() * 1000.0).round() / 1000.0,
                 predictions,
             })
         })();
@@ -118,7 +134,11 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
                 outputs.push(p);
             }
             Err(e) => {
-                eprintln!("error: {}: {e:#}", file.display());
+                eprintln!(
+                    "error: {}: {}",
+                    file.display(),
+                    crate::outcome::error_chain(&e)
+                );
                 problems += 1;
             }
         }
@@ -150,10 +170,13 @@ fn read_events(path: &Path) -> anyhow::Result<Vec<(usize, f64, f64)>> {
     if events.is_empty() {
         bail!("{}: no events found", path.display());
     }
-    Ok(events
+    // Listed by time, whatever the file's order (SPRSound files are not always sorted).
+    let mut events: Vec<(usize, f64, f64)> = events
         .iter()
         .map(|e| (e.index, e.start_s, e.end_s))
-        .collect())
+        .collect();
+    events.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    Ok(events)
 }
 
 fn print_table(p: &FilePrediction) {
