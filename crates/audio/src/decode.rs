@@ -91,7 +91,7 @@ pub fn load(path: &Path) -> Result<(Audio, AudioInfo), Error> {
         return Err(read_error(path, io::Error::other("is a directory")));
     }
     let bytes = fs::read(path).map_err(|e| read_error(path, e))?;
-    decode_owned(bytes, path)
+    decode_owned(bytes, path, None)
 }
 
 /// Like [`load`], then resamples to `sample_rate` Hz with [`crate::resample`] when the file's
@@ -117,7 +117,19 @@ pub fn load_resampled(path: &Path, sample_rate: u32) -> Result<Audio, Error> {
 /// Decodes a WAV or FLAC file held in memory (an HTTP upload, say), exactly as [`load`]
 /// does; `name` stands in for the path in errors and log messages.
 pub fn decode_bytes(bytes: &[u8], name: &str) -> Result<(Audio, AudioInfo), Error> {
-    decode_owned(bytes.to_vec(), Path::new(name))
+    decode_owned(bytes.to_vec(), Path::new(name), None)
+}
+
+/// [`decode_bytes`] that gives up with [`Error::TooLong`] as soon as the audio is known to
+/// last more than `max_seconds`: from the header for WAV, while decoding for FLAC (whose
+/// header may lie or say nothing, so a small upload of constant frames could otherwise
+/// expand into gigabytes of samples). For services that take files from anyone.
+pub fn decode_bytes_with_limit(
+    bytes: &[u8],
+    name: &str,
+    max_seconds: f64,
+) -> Result<(Audio, AudioInfo), Error> {
+    decode_owned(bytes.to_vec(), Path::new(name), Some(max_seconds))
 }
 
 /// `true` for paths ending in `.wav` or `.flac`, in any case.
@@ -127,7 +139,11 @@ pub fn is_audio_path(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("flac"))
 }
 
-fn decode_owned(bytes: Vec<u8>, path: &Path) -> Result<(Audio, AudioInfo), Error> {
+fn decode_owned(
+    bytes: Vec<u8>,
+    path: &Path,
+    max_seconds: Option<f64>,
+) -> Result<(Audio, AudioInfo), Error> {
     if bytes.is_empty() {
         return Err(Error::EmptyFile {
             path: path.to_path_buf(),
@@ -137,13 +153,30 @@ fn decode_owned(bytes: Vec<u8>, path: &Path) -> Result<(Audio, AudioInfo), Error
     if codec == Codec::Wav {
         let layout = wav::read_layout(&mut Cursor::new(&bytes[..]), bytes.len() as u64, path)?;
         log_notes(&layout.notes, path);
+        if let Some(max) = max_seconds
+            && layout.n_frames() as f64 > max * f64::from(layout.sample_rate)
+        {
+            return Err(too_long(path, max));
+        }
         return decode_wav(&bytes, layout, path);
     }
-    decode_flac(bytes, skip, path)
+    decode_flac(bytes, skip, path, max_seconds)
+}
+
+fn too_long(path: &Path, max_seconds: f64) -> Error {
+    Error::TooLong {
+        path: path.to_path_buf(),
+        max_seconds,
+    }
 }
 
 /// Decodes FLAC with symphonia.
-fn decode_flac(bytes: Vec<u8>, skip: u64, path: &Path) -> Result<(Audio, AudioInfo), Error> {
+fn decode_flac(
+    bytes: Vec<u8>,
+    skip: u64,
+    path: &Path,
+    max_seconds: Option<f64>,
+) -> Result<(Audio, AudioInfo), Error> {
     let codec = Codec::Flac;
     let source: Box<dyn MediaSource> = Box::new(Cursor::new(bytes));
     let mut mss = MediaSourceStream::new(source, Default::default());
@@ -171,7 +204,14 @@ fn decode_flac(bytes: Vec<u8>, skip: u64, path: &Path) -> Result<(Audio, AudioIn
             continue;
         }
         match decoder.decode(&packet) {
-            Ok(buffer) => append_mono(buffer, &mut samples),
+            Ok(buffer) => {
+                append_mono(buffer, &mut samples);
+                if let Some(max) = max_seconds
+                    && samples.len() as f64 > max * f64::from(header.info.sample_rate)
+                {
+                    return Err(too_long(path, max));
+                }
+            }
             Err(SymError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
                 cut_inside_frame = true;
                 break;

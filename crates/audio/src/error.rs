@@ -83,6 +83,15 @@ pub enum Error {
         sample_rate: u32,
     },
 
+    /// The audio lasts longer than the caller's limit ([`crate::decode_bytes_with_limit`]).
+    #[error("\"{}\" lasts more than {max_seconds} s, the limit here", path.display())]
+    TooLong {
+        /// The file.
+        path: PathBuf,
+        /// The limit in seconds.
+        max_seconds: f64,
+    },
+
     /// A well-formed file that holds no audio frames.
     #[error("\"{}\" contains no audio samples (0 frames)", path.display())]
     NoSamples {
@@ -162,6 +171,7 @@ impl Error {
             | Error::Truncated { path, .. }
             | Error::NoSamples { path }
             | Error::SampleRateOutOfRange { path, .. }
+            | Error::TooLong { path, .. }
             | Error::NonFinite { path, .. }
             | Error::NonFiniteInput { path, .. }
             | Error::Write { path, .. } => Some(path),

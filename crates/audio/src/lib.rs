@@ -44,7 +44,10 @@ mod resample;
 mod wav;
 mod write;
 
-pub use decode::{SAMPLE_RATE_RANGE, decode_bytes, is_audio_path, load, load_resampled, probe};
+pub use decode::{
+    SAMPLE_RATE_RANGE, decode_bytes, decode_bytes_with_limit, is_audio_path, load, load_resampled,
+    probe,
+};
 pub use error::Error;
 pub use info::{Audio, AudioInfo, Codec, SampleFormat};
 pub use mono::to_mono;

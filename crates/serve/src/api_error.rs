@@ -271,6 +271,7 @@ impl From<lungsound_audio::Error> for ApiError {
                 ErrorCode::CorruptAudio
             }
             E::NoSamples { .. } => ErrorCode::NoSamples,
+            E::TooLong { .. } => ErrorCode::TooLong,
             E::NonFinite { .. } | E::NonFiniteInput { .. } => ErrorCode::InvalidSamples,
             _ => ErrorCode::InternalError,
         };

@@ -273,7 +273,8 @@ fn classify(
         mut events,
         held,
     } = upload;
-    let decoded = lungsound_audio::decode_bytes(&bytes, &name);
+    // The limit stops a FLAC whose header lies from expanding into gigabytes of samples.
+    let decoded = lungsound_audio::decode_bytes_with_limit(&bytes, &name, checks.max_duration_s);
     // The upload's bytes are not needed any more: give them back to the upload budget.
     drop(bytes);
     drop(held);

@@ -258,3 +258,31 @@ fn damaged_flac_frame_is_an_error() {
     );
     assert!(err.to_string().contains("damaged.flac"), "{err}");
 }
+
+#[test]
+fn a_decode_limit_stops_long_audio_even_when_a_flac_header_says_nothing() {
+    use lungsound_audio::decode_bytes_with_limit;
+    // 200 frames at 44.1 kHz = 4.5 ms.
+    let flac = std::fs::read(fixture("wav_corpus/flac16_stereo.flac")).expect("fixture");
+    assert!(decode_bytes_with_limit(&flac, "f.flac", 1.0).is_ok());
+    let err = decode_bytes_with_limit(&flac, "f.flac", 0.001)
+        .map(|_| ())
+        .expect_err("over the limit");
+    assert!(matches!(err, Error::TooLong { .. }), "{err:?}");
+    assert!(err.to_string().contains("f.flac") && err.to_string().contains("0.001 s"));
+    // STREAMINFO total samples set to 0 ("unknown"): the limit still holds while decoding.
+    let mut unknown = flac.clone();
+    unknown[21] &= 0xF0;
+    unknown[22..26].fill(0);
+    let err = decode_bytes_with_limit(&unknown, "f.flac", 0.001)
+        .map(|_| ())
+        .expect_err("unknown length, over the limit");
+    assert!(matches!(err, Error::TooLong { .. }), "{err:?}");
+    // WAV: refused from the header, before decoding.
+    let wav = wav_bytes(&[0.1; 800], 8000, 1, 16, false);
+    assert!(decode_bytes_with_limit(&wav, "w.wav", 0.1).is_ok());
+    let err = decode_bytes_with_limit(&wav, "w.wav", 0.05)
+        .map(|_| ())
+        .expect_err("over");
+    assert!(matches!(err, Error::TooLong { .. }), "{err:?}");
+}
