@@ -330,7 +330,7 @@ mod tests {
             8000,
         );
         assert!(m.contains("not to logstft"), "{m}");
-        assert!(message(&base, 0).contains("sample_rate must be > 0"));
+        assert!(message(&base, 0).contains("sample_rate must be in 1..=384000 Hz, got 0"));
         // Mel-only rules do not apply to STFT kinds.
         assert!(
             FeatureConfig {
