@@ -10,7 +10,9 @@
 //! - [`write_evaluation_report`] with [`EvalContext`]: confusion matrix and
 //!   ROC plots plus `report.md` with the BioCAS and ICBHI scores.
 //! - [`plot`]: bar charts, histograms, confusion-matrix heatmaps, ROC curves
-//!   and training curves, each written as PNG and SVG with the same stem.
+//!   and training curves, each written as PNG and SVG with the same stem;
+//!   [`write_spectrogram_figure`]: a spectrogram PNG with time and frequency
+//!   axes, a dB colour bar and a title (`lungsound features --png`).
 //!
 //! Plots render text with DejaVu Sans compiled into the binary, so they
 //! work on machines without system fonts.
@@ -30,7 +32,7 @@ pub use error::Error;
 pub use evaluation::{
     CONFUSION_MATRIX_STEM, EvalContext, METRICS_JSON, ROC_STEM, Unscored, write_evaluation_report,
 };
-pub use plot::PlotFiles;
+pub use plot::{PlotFiles, SpectrogramAxes, write_spectrogram_figure};
 
 fn create_dir(dir: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {

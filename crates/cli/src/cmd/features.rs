@@ -1,5 +1,7 @@
-//! `lungsound features INPUT --kind mel|stft|logstft --out FILE.npy`:
-//! spectrograms as float32 `.npy` (`[n_freq, n_frames]`) and optional PNGs.
+//! `lungsound features INPUT --kind mel|stft|logstft [--out FILE.npy] [--png FILE.png]`:
+//! spectrograms as float32 `.npy` (`[n_freq, n_frames]`) and/or PNG figures
+//! (time and frequency axes, dB colour bar, title; `--png-raw` for the bare
+//! one-pixel-per-bin image used as model input).
 //!
 //! Defaults are librosa 0.11's (see `lungsound_features::FeatureConfig`), at
 //! the file's own sample rate unless `--sample-rate` is given. A directory
@@ -9,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use lungsound_features::{Colormap, DbRef, FeatureConfig, FeatureExtractor, FeatureKind};
+use lungsound_report::{SpectrogramAxes, write_spectrogram_figure};
 use ndarray::Array2;
 use rayon::prelude::*;
 
@@ -46,13 +49,20 @@ pub struct FeaturesArgs {
     /// amplitude_to_db for stft; top_db 80).
     #[arg(long)]
     db: bool,
-    /// Output `.npy` file, or a folder when INPUT is a folder.
+    /// Output `.npy` file, or a folder when INPUT is a folder. Optional when
+    /// `--png` is given.
     #[arg(long)]
-    out: PathBuf,
-    /// Also write a PNG (a folder when INPUT is a folder). Non-dB spectrograms
-    /// are drawn on a dB scale so that they are visible.
+    out: Option<PathBuf>,
+    /// Write a PNG figure (a folder of them when INPUT is a folder): time in
+    /// seconds, frequency in Hz (mel-spaced for mel), a colour bar in dB relative
+    /// to the maximum and a title with the file and settings. Non-dB
+    /// spectrograms are drawn on a dB scale (top 80 dB).
     #[arg(long, value_name = "FILE.png")]
     png: Option<PathBuf>,
+    /// Make `--png` the bare array image instead of the figure: one pixel per
+    /// (bin, frame), no axes, lowest frequency at the bottom (model input).
+    #[arg(long, requires = "png")]
+    png_raw: bool,
     /// PNG colormap.
     #[arg(long, default_value = "magma")]
     colormap: Colormap,
@@ -84,16 +94,21 @@ impl FeaturesArgs {
 /// Runs `lungsound features`.
 pub fn run(args: FeaturesArgs) -> anyhow::Result<Outcome> {
     let config = args.config();
+    let Some(destination) = args.out.as_ref().or(args.png.as_ref()) else {
+        bail!("nothing to write: give --out FILE.npy, --png FILE.png, or both");
+    };
     if args.input.is_dir() {
         run_dir(&args, &config)
     } else {
         let (spectrogram, rate) = compute_file(&args.input, &config, args.sample_rate)?;
         write_outputs(
             &spectrogram,
-            &args.out,
+            &args.input,
+            args.out.as_deref(),
             args.png.as_deref(),
+            &args,
             &config,
-            args.colormap,
+            rate,
         )?;
         println!(
             "{}: {} spectrogram [{}, {}] at {rate} Hz -> {}",
@@ -101,7 +116,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<Outcome> {
             config.kind,
             spectrogram.nrows(),
             spectrogram.ncols(),
-            args.out.display()
+            destination.display()
         );
         Ok(Outcome::clean())
     }
@@ -112,8 +127,9 @@ fn run_dir(args: &FeaturesArgs, config: &FeatureConfig) -> anyhow::Result<Outcom
     if files.is_empty() {
         bail!("no .wav or .flac files in {}", args.input.display());
     }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    }
     if let Some(png_dir) = &args.png {
         std::fs::create_dir_all(png_dir)
             .with_context(|| format!("cannot create {}", png_dir.display()))?;
@@ -130,9 +146,17 @@ fn run_dir(args: &FeaturesArgs, config: &FeatureConfig) -> anyhow::Result<Outcom
                 let extractor = extractor_for(&extractors, config, audio.sample_rate)?;
                 let spectrogram = extractor.compute(&audio.samples);
                 let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-                let npy = args.out.join(format!("{stem}.npy"));
+                let npy = args.out.as_ref().map(|dir| dir.join(format!("{stem}.npy")));
                 let png = args.png.as_ref().map(|dir| dir.join(format!("{stem}.png")));
-                write_outputs(&spectrogram, &npy, png.as_deref(), config, args.colormap)
+                write_outputs(
+                    &spectrogram,
+                    file,
+                    npy.as_deref(),
+                    png.as_deref(),
+                    args,
+                    config,
+                    audio.sample_rate,
+                )
             })();
             bar.inc(1);
             result.err().map(|err| format!("{err:#}"))
@@ -142,11 +166,16 @@ fn run_dir(args: &FeaturesArgs, config: &FeatureConfig) -> anyhow::Result<Outcom
     for failure in &failures {
         eprintln!("error: {failure}");
     }
+    let destination = args
+        .out
+        .as_ref()
+        .or(args.png.as_ref())
+        .unwrap_or(&args.input);
     println!(
         "{} of {} recordings -> {} ({} spectrograms)",
         files.len() - failures.len(),
         files.len(),
-        args.out.display(),
+        destination.display(),
         config.kind
     );
     progress::print_problem_summary(failures.len(), "computing spectrograms");
@@ -190,30 +219,61 @@ fn compute_file(
     Ok((extractor.compute(&audio.samples), audio.sample_rate))
 }
 
+/// Writes the `.npy` and the PNG (figure, or with `--png-raw` the bare array
+/// image) of `input`'s spectrogram, each when asked for.
 fn write_outputs(
     spectrogram: &Array2<f32>,
-    npy: &Path,
+    input: &Path,
+    npy: Option<&Path>,
     png: Option<&Path>,
+    args: &FeaturesArgs,
+    config: &FeatureConfig,
+    sample_rate: u32,
+) -> anyhow::Result<()> {
+    if let Some(npy) = npy {
+        if let Some(parent) = npy.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        lungsound_features::write_npy(npy, spectrogram)?;
+    }
+    match png {
+        Some(png) if args.png_raw => write_raw_png(spectrogram, png, config, args.colormap),
+        Some(png) => {
+            let axes = SpectrogramAxes {
+                colormap: args.colormap,
+                ..SpectrogramAxes::new(config, sample_rate)
+            };
+            let name = input.file_name().unwrap_or(input.as_os_str());
+            let title = format!(
+                "{} — {}",
+                name.to_string_lossy(),
+                axes.settings(spectrogram.nrows())
+            );
+            write_spectrogram_figure(spectrogram, &axes, &title, png)?;
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// The one-pixel-per-bin image (`--png-raw`), on a dB scale unless log-compressed.
+fn write_raw_png(
+    spectrogram: &Array2<f32>,
+    png: &Path,
     config: &FeatureConfig,
     colormap: Colormap,
 ) -> anyhow::Result<()> {
-    if let Some(parent) = npy.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    lungsound_features::write_npy(npy, spectrogram)?;
-    if let Some(png) = png {
-        let visible = match (config.db, config.kind) {
-            (true, _) | (false, FeatureKind::LogStft) => spectrogram.clone(),
-            (false, FeatureKind::Mel) => {
-                lungsound_features::power_to_db(spectrogram, DbRef::Max, 1e-10, Some(80.0))?
-            }
-            (false, FeatureKind::Stft) => {
-                lungsound_features::amplitude_to_db(spectrogram, DbRef::Max, 1e-5, Some(80.0))?
-            }
-        };
-        lungsound_features::write_png(png, &visible, colormap)?;
-    }
+    let visible = match (config.db, config.kind) {
+        (true, _) | (false, FeatureKind::LogStft) => spectrogram.clone(),
+        (false, FeatureKind::Mel) => {
+            lungsound_features::power_to_db(spectrogram, DbRef::Max, 1e-10, Some(80.0))?
+        }
+        (false, FeatureKind::Stft) => {
+            lungsound_features::amplitude_to_db(spectrogram, DbRef::Max, 1e-5, Some(80.0))?
+        }
+    };
+    lungsound_features::write_png(png, &visible, colormap)?;
     Ok(())
 }
 

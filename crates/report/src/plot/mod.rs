@@ -1,5 +1,6 @@
 //! Plot primitives. Each writes a PNG and an SVG with the same stem
-//! (`<stem>.png`, `<stem>.svg`) and returns both paths.
+//! (`<stem>.png`, `<stem>.svg`) and returns both paths, except
+//! [`write_spectrogram_figure`], which writes one PNG.
 //!
 //! Text is drawn with DejaVu Sans embedded in the binary (registered with
 //! plotters' `ab_glyph` font table as `sans-serif`), so PNGs render the same
@@ -12,6 +13,7 @@ mod curves;
 mod heatmap;
 mod histogram;
 mod roc;
+mod spectrogram;
 mod style;
 
 use std::ffi::OsString;
@@ -26,6 +28,9 @@ pub use curves::training_curves;
 pub use heatmap::confusion_matrix_plot;
 pub use histogram::{Histogram, histogram};
 pub use roc::roc_plot;
+pub use spectrogram::{
+    SPECTROGRAM_FIGURE_SIZE, SPECTROGRAM_TOP_DB, SpectrogramAxes, write_spectrogram_figure,
+};
 
 use crate::Error;
 

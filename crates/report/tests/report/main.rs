@@ -9,4 +9,5 @@
 mod analysis;
 mod evaluation;
 mod plots;
+mod spectrogram;
 mod util;
