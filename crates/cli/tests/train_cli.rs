@@ -113,3 +113,22 @@ fn the_cache_command_reports_and_clears_only_cache_files() {
     assert!(cache.join("keep.txt").is_file());
     assert!(!cache.join("r-0000000000000001.lsf").exists());
 }
+
+#[test]
+fn a_folder_holding_both_datasets_is_refused_naming_both() {
+    let shared = lungsound_testutil::skip_without_data!();
+    let dir = temp_dir();
+    let out = lungsound(&[
+        "segment",
+        shared.to_str().unwrap(),
+        "--out",
+        dir.path().join("clips").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("both SPRSound records") && stderr.contains("ICBHI recordings"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("clips").exists());
+}

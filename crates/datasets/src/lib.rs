@@ -75,9 +75,10 @@ const ICBHI_DEPTH: usize = 2;
 /// The SPRSound reader looks this deep (see `sprsound.rs`).
 const SPR_DEPTH: usize = 4;
 
-/// Which reader `dir` needs: SPRSound if it holds more SPRSound-named `.json`
-/// annotations than ICBHI-named `.txt` ones, ICBHI if it holds any of the
-/// latter, else a plain folder if it holds any `.wav`/`.flac`.
+/// Which reader `dir` needs: SPRSound if it holds SPRSound-named `.json` annotations,
+/// ICBHI if it holds ICBHI-named `.txt` ones, else a plain folder if it holds any
+/// `.wav`/`.flac`. A folder with annotations of both datasets is refused, naming what it
+/// found.
 pub fn detect(dir: &Path) -> Result<DatasetKind, Error> {
     let (files, _) = scan::list_files(dir, DETECT_DEPTH)?;
     let depth = |f: &Path| {
@@ -97,7 +98,17 @@ pub fn detect(dir: &Path) -> Result<DatasetKind, Error> {
             audio += 1;
         }
     }
-    if spr > 0 && spr >= icbhi {
+    if spr > 0 && icbhi > 0 {
+        // A parent of both datasets (`shared/data`, say): reading it as either would cut the
+        // other's recordings into unlabelled clips.
+        Err(Error::NotADataset {
+            path: dir.to_path_buf(),
+            reason: format!(
+                "it holds both SPRSound records ({spr} annotation .json) and ICBHI recordings \
+                 ({icbhi} annotation .txt); point at one dataset's folder"
+            ),
+        })
+    } else if spr > 0 {
         Ok(DatasetKind::SprSound)
     } else if icbhi > 0 {
         Ok(DatasetKind::Icbhi)
