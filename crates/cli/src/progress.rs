@@ -140,8 +140,8 @@ pub fn print_issues<'a>(issues: impl IntoIterator<Item = &'a Issue>) -> usize {
 pub fn print_problem_summary(problems: usize, what: &str) {
     if problems > 0 {
         eprintln!(
-            "lungsound: {problems} problem(s) while {what}; the affected items were skipped \
-             and everything else was processed (see the messages above)"
+            "lungsound: {problems} problem(s) while {what}; each message above says what became \
+             of its item (skipped, clipped or kept), and everything else was processed"
         );
     }
 }
