@@ -141,7 +141,8 @@ fn run_dir(args: &FeaturesArgs, config: &FeatureConfig) -> anyhow::Result<Outcom
     let failures: Vec<String> = files
         .par_iter()
         .filter_map(|file| {
-            let result = (|| -> anyhow::Result<()> {
+            // One file's panic (a bug) becomes that file's error; the batch goes on.
+            let result = progress::isolate(file, || -> anyhow::Result<()> {
                 let audio = load(file, args.sample_rate)?;
                 let extractor = extractor_for(&extractors, config, audio.sample_rate)?;
                 let spectrogram = extractor.compute(&audio.samples);
@@ -157,9 +158,13 @@ fn run_dir(args: &FeaturesArgs, config: &FeatureConfig) -> anyhow::Result<Outcom
                     config,
                     audio.sample_rate,
                 )
-            })();
+            });
             bar.inc(1);
-            result.err().map(|err| format!("{err:#}"))
+            match result {
+                Ok(Ok(())) => None,
+                Ok(Err(err)) => Some(crate::outcome::error_chain(&err)),
+                Err(panic) => Some(panic),
+            }
         })
         .collect();
     bar.finish_and_clear();
