@@ -132,3 +132,13 @@ fn a_long_step_under_a_pipe_logs_plain_progress_lines() {
     );
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
+
+#[test]
+fn predict_names_a_missing_file_once() {
+    let out = lungsound(&["predict", "nope.wav"], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let first = stderr.lines().next().unwrap_or_default();
+    assert_eq!(first.matches("nope.wav").count(), 1, "{stderr}");
+    assert_eq!(first.matches("No such file").count(), 1, "{stderr}");
+}

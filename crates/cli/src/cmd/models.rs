@@ -119,7 +119,7 @@ pub(crate) fn load_models(
             if reasons.is_empty() {
                 "it is the only model there".to_string()
             } else {
-                reasons.join("; ")
+                join_once(&reasons)
             }
         );
     }
@@ -194,4 +194,49 @@ pub(crate) fn default_models() -> anyhow::Result<PathBuf> {
 
 fn is_models_folder(dir: &Path) -> bool {
     dir.is_dir() && run_dirs(dir).is_ok()
+}
+
+/// The reasons joined by "; ", each said once: an explanation the reasons share after their
+/// last ": " (the same rule, repeated per model) is written once at the end, and the
+/// library's "invalid configuration: " prefix is dropped.
+fn join_once(reasons: &[String]) -> String {
+    let reasons: Vec<&str> = reasons
+        .iter()
+        .map(|r| r.strip_prefix("invalid configuration: ").unwrap_or(r))
+        .collect();
+    let tail = |r: &str| r.rsplit_once(": ").map(|(_, t)| t.to_string());
+    let shared = tail(reasons[0]).filter(|t| reasons.iter().all(|r| tail(r).as_deref() == Some(t)));
+    match shared {
+        Some(t) if reasons.len() > 1 => {
+            let heads: Vec<&str> = reasons
+                .iter()
+                .map(|r| r.rsplit_once(": ").map_or(*r, |(h, _)| h))
+                .collect();
+            format!("{}: {t}", heads.join("; "))
+        }
+        _ => reasons.join("; "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_explanation_is_said_once() {
+        let reasons = vec![
+            "invalid configuration: g cannot gate a task 1-1 model: a gate is X".to_string(),
+            "invalid configuration: g cannot gate a task 1-2 model: a gate is X".to_string(),
+        ];
+        assert_eq!(
+            join_once(&reasons),
+            "g cannot gate a task 1-1 model; g cannot gate a task 1-2 model: a gate is X"
+        );
+        assert_eq!(
+            join_once(&reasons[..1]),
+            "g cannot gate a task 1-1 model: a gate is X"
+        );
+        let different = vec!["a: x".to_string(), "b: y".to_string()];
+        assert_eq!(join_once(&different), "a: x; b: y");
+    }
 }

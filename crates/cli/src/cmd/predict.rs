@@ -134,11 +134,13 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
                 outputs.push(p);
             }
             Err(e) => {
-                eprintln!(
-                    "error: {}: {}",
-                    file.display(),
-                    crate::outcome::error_chain(&e)
-                );
+                let message = crate::outcome::error_chain(&e);
+                let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+                if name.is_some_and(|n| message.contains(&n)) {
+                    eprintln!("error: {message}");
+                } else {
+                    eprintln!("error: {}: {message}", file.display());
+                }
                 problems += 1;
             }
         }
