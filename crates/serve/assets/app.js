@@ -593,8 +593,8 @@
   function pct(p) { return `${(100 * p).toFixed(p >= 0.995 || p < 0.1 ? 1 : 0)}%`; }
   function fmtTime(s) { return `${Number(s).toFixed(2)} s`; }
   function formatBytes(n) {
-    if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-    if (n >= 1024) return `${(n / 1024).toFixed(0)} KB`;
+    if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+    if (n >= 1024) return `${(n / 1024).toFixed(0)} KiB`;
     return `${n} B`;
   }
 })();

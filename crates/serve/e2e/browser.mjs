@@ -69,7 +69,7 @@ try {
   await page.locator("#model-info .chip").first().waitFor();
   const model = await page.locator("#model-info").innerText();
   check(model.includes("stand-in"), `model chip shows the loaded model (${model.replace(/\s+/g, " ")})`);
-  check((await page.locator("#limits-hint").innerText()).includes("MB"), "upload limits are shown");
+  check((await page.locator("#limits-hint").innerText()).includes("MiB"), "upload limits are shown in MiB, as the CLI says");
 
   // Upload a real recording (and its annotation when there is one).
   if (annotation) await page.setInputFiles("#events-input", annotation);
