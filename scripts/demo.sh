@@ -12,4 +12,6 @@ if [[ $# -eq 0 ]]; then
     set -- --gate models/sprsound-events-1-1 samples/*.flac
 fi
 # `cargo run` builds first (minutes the first time) and honours $CARGO_TARGET_DIR.
-exec cargo run --release --locked --quiet -p lungsound -- predict "$@"
+# Both binaries: `lungsound` hands `predict` to `lungsound-torch` beside it.
+cargo build --release --locked --quiet -p lungsound
+exec cargo run --release --locked --quiet -p lungsound --bin lungsound -- predict "$@"

@@ -1,18 +1,35 @@
 //! `lungsound`: respiratory sound classification from the command line.
 //!
-//! This binary only parses arguments and wires the library crates together:
-//! every subcommand lives in `cmd/<verb>.rs` with its own clap `Args` and a
-//! `run` function. Errors are printed here, once, with their cause chain, and
-//! turned into the exit code (0 ok, 1 problems found under `--strict`, 2 error).
+//! The commands that only read audio and annotations (`info`, `segment`, `features`,
+//! `augment`, `analyze`) run here, in a binary that does not link libtorch, so they start
+//! in milliseconds. The commands that run a network (`train`, `evaluate`, `predict`,
+//! `serve`, `cv`, `cache`) are handed, with the command line as given, to `lungsound-torch`
+//! beside this executable (`torch_main.rs`), which runs every command. One command for the
+//! user; libtorch is loaded only when a network is.
 
-mod cmd;
+// Shared with lungsound-torch, which also uses the network commands' limits.
+#[allow(dead_code)]
 mod limits;
 mod outcome;
 mod progress;
 
+/// The light commands: the same modules `lungsound-torch` compiles.
+mod cmd {
+    pub mod analyze;
+    pub mod augment;
+    pub mod features;
+    pub mod info;
+    pub mod segment;
+}
+
+use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// The binary that runs the network commands, beside this one.
+const TORCH_BINARY: &str = "lungsound-torch";
 
 /// Respiratory (lung) sound classification: datasets, spectrograms, models,
 /// training, evaluation and prediction.
@@ -43,67 +60,92 @@ enum Command {
     /// Summarise a dataset: class balance, durations, patients, devices, with plots.
     Analyze(cmd::analyze::AnalyzeArgs),
     /// Train a model on a dataset task.
-    Train(Box<cmd::train::TrainArgs>),
+    #[command(disable_help_flag = true)]
+    Train(Forwarded),
     /// Show the size of feature caches, or clear them.
-    Cache(cmd::cache::CacheArgs),
+    #[command(disable_help_flag = true)]
+    Cache(Forwarded),
     /// Cross-validate a recipe on patient-wise folds (per-fold and mean ± sd Scores).
-    Cv(cmd::cv::CvArgs),
+    #[command(disable_help_flag = true)]
+    Cv(Forwarded),
     /// Evaluate a trained model on a dataset folder.
-    Evaluate(cmd::evaluate::EvaluateArgs),
+    #[command(disable_help_flag = true)]
+    Evaluate(Forwarded),
     /// Classify recordings with a trained model (the shipped default by default).
-    Predict(cmd::predict::PredictArgs),
+    #[command(disable_help_flag = true)]
+    Predict(Forwarded),
     /// Serve the models over HTTP: a JSON API and a web page (Ctrl-C to stop).
-    Serve(cmd::serve::ServeArgs),
+    #[command(disable_help_flag = true)]
+    Serve(Forwarded),
+}
+
+/// The arguments of a network command, parsed (and `--help` answered) by `lungsound-torch`.
+#[derive(Debug, clap::Args)]
+struct Forwarded {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    args: Vec<OsString>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
     let result = match cli.command {
-        Command::Info(args) => cmd::info::run(args),
-        Command::Segment(args) => cmd::segment::run(args),
-        Command::Features(args) => cmd::features::run(args),
-        Command::Augment(args) => cmd::augment::run(args),
-        Command::Analyze(args) => cmd::analyze::run(args),
-        Command::Train(args) => cmd::train::run(*args),
-        Command::Cache(args) => cmd::cache::run(args),
-        Command::Cv(args) => cmd::cv::run(args),
-        Command::Evaluate(args) => cmd::evaluate::run(args),
-        Command::Predict(args) => cmd::predict::run(args),
-        Command::Serve(args) => cmd::serve::run(args),
+        Command::Info(args) => light(cli.verbose, || cmd::info::run(args)),
+        Command::Segment(args) => light(cli.verbose, || cmd::segment::run(args)),
+        Command::Features(args) => light(cli.verbose, || cmd::features::run(args)),
+        Command::Augment(args) => light(cli.verbose, || cmd::augment::run(args)),
+        Command::Analyze(args) => light(cli.verbose, || cmd::analyze::run(args)),
+        Command::Train(_)
+        | Command::Cache(_)
+        | Command::Cv(_)
+        | Command::Evaluate(_)
+        | Command::Predict(_)
+        | Command::Serve(_) => hand_over(),
     };
-    match result {
-        Ok(outcome) => outcome.exit_code(cli.strict),
-        Err(err) => {
-            if is_broken_pipe(&err) {
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("error: {}", outcome::error_chain(&err));
-            ExitCode::from(2)
-        }
+    outcome::finish(result, cli.strict)
+}
+
+fn light(
+    verbose: u8,
+    run: impl FnOnce() -> anyhow::Result<outcome::Outcome>,
+) -> anyhow::Result<outcome::Outcome> {
+    outcome::init_logging(verbose);
+    run()
+}
+
+/// Runs `lungsound-torch` with this command line; returns only if it cannot be started.
+fn hand_over() -> anyhow::Result<outcome::Outcome> {
+    let torch = torch_binary()?;
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let mut command = std::process::Command::new(&torch);
+    command.args(&args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Usage lines and messages then say `lungsound`, the name the user typed.
+        let err = command.arg0("lungsound").exec();
+        anyhow::bail!("cannot start {}: {err}", torch.display());
+    }
+    #[cfg(not(unix))]
+    {
+        let status = command
+            .status()
+            .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", torch.display()))?;
+        std::process::exit(status.code().unwrap_or(2));
     }
 }
 
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(outcome::stderr_wants_colour())
-        .with_target(false)
-        .init();
-}
-
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+/// `lungsound-torch` beside this executable.
+fn torch_binary() -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let name = format!("{TORCH_BINARY}{}", std::env::consts::EXE_SUFFIX);
+    let torch = me.with_file_name(name);
+    if torch.is_file() {
+        Ok(torch)
+    } else {
+        anyhow::bail!(
+            "{} is missing: the network commands live there (build both with `cargo build -p \
+             lungsound`, install both with `cargo install --path crates/cli`)",
+            torch.display()
+        )
+    }
 }

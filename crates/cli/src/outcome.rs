@@ -40,6 +40,46 @@ impl Outcome {
     }
 }
 
+/// The exit code of a finished command: the outcome's, or 2 after printing the error with
+/// each cause once (a closed pipe, as from `| head`, is a normal end).
+pub fn finish(result: anyhow::Result<Outcome>, strict: bool) -> ExitCode {
+    match result {
+        Ok(outcome) => outcome.exit_code(strict),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {}", error_chain(&err));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Log lines on stderr: warnings by default, `-v` debug, `-vv` trace; `RUST_LOG` overrides.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(stderr_wants_colour())
+        .with_target(false)
+        .init();
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// `err` and its causes joined by ": ", each cause once: a cause whose text the message
 /// already quotes (`cannot read "x.flac": No such file ...` wrapping that I/O error) is not
 /// repeated.

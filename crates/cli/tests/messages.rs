@@ -142,3 +142,26 @@ fn predict_names_a_missing_file_once() {
     assert_eq!(first.matches("nope.wav").count(), 1, "{stderr}");
     assert_eq!(first.matches("No such file").count(), 1, "{stderr}");
 }
+
+#[test]
+fn the_light_commands_do_not_load_libtorch_and_network_commands_are_handed_over() {
+    // `lungsound` itself does not link libtorch: `info` and friends start in milliseconds.
+    match Command::new("ldd")
+        .arg(env!("CARGO_BIN_EXE_lungsound"))
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            let libs = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                !libs.contains("libtorch"),
+                "lungsound links libtorch:\n{libs}"
+            );
+        }
+        _ => eprintln!("skipping the ldd check: no ldd here"),
+    }
+    // A network command is run by lungsound-torch, and still speaks as `lungsound`.
+    let out = lungsound(&["predict", "--help"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(stdout.contains("Usage: lungsound predict"), "{stdout}");
+}
