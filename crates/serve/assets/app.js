@@ -19,6 +19,8 @@
   // Okabe–Ito colours (distinguishable with colour-vision deficiencies); Normal is green.
   const PALETTE = ["#009E73", "#E69F00", "#0072B2", "#CC79A7", "#D55E00", "#56B4E9", "#B8860B", "#7F7F7F"];
   const MAX_SPEC_HZ = 4000; // lung sounds live below ~2 kHz; crackles reach higher.
+  const MIN_SPEC_HZ = 50; // the shipped models' fmin
+  const N_SPEC_MELS = 64; // the shipped models' mel bands
 
   const state = {
     file: null, eventsFile: null, objectUrl: null, duration: 0, limits: null, model: null, models: [], request: 0,
@@ -437,19 +439,40 @@
     g.fillRect(0, Math.floor(h / 2), w, 1);
   }
 
+  // What the model sees: a mel spectrogram in dB (64 bands from MIN_SPEC_HZ, HTK mel scale),
+  // 80 dB below the loudest band, magma. ~32 ms Hann windows, one frame per output column.
   function drawSpectrogram(canvas, x, rate) {
     const [w, h] = sizeCanvas(canvas);
     const g = canvas.getContext("2d");
-    // ~32 ms Hann windows, one frame per output column (at most 1200), log power in dB.
     let nfft = 64;
     while (nfft < rate * 0.032 && nfft < 4096) nfft *= 2;
     const maxHz = Math.min(rate / 2, MAX_SPEC_HZ);
-    const nBins = Math.max(2, Math.floor((maxHz / (rate / 2)) * (nfft / 2)));
+    const minHz = Math.min(MIN_SPEC_HZ, maxHz / 4);
+    const mel = (f) => 2595 * Math.log10(1 + f / 700);
+    const hz = (m) => 700 * (Math.pow(10, m / 2595) - 1);
+    const nMels = N_SPEC_MELS;
+    // Band edges (nMels + 2 points, mel-spaced) and each band's triangle over the FFT bins.
+    const edges = [];
+    for (let i = 0; i < nMels + 2; i++) edges.push(hz(mel(minHz) + ((mel(maxHz) - mel(minHz)) * i) / (nMels + 1)));
+    const binHz = rate / nfft;
+    const nBins = nfft / 2 + 1;
+    const bands = [];
+    for (let m = 0; m < nMels; m++) {
+      const [lo, mid, hi] = [edges[m], edges[m + 1], edges[m + 2]];
+      const weights = [];
+      for (let k = Math.max(0, Math.floor(lo / binHz)); k < nBins && k * binHz <= hi; k++) {
+        const f = k * binHz;
+        const wgt = f <= mid ? (f - lo) / Math.max(mid - lo, 1e-9) : (hi - f) / Math.max(hi - mid, 1e-9);
+        if (wgt > 0) weights.push([k, wgt]);
+      }
+      if (weights.length === 0) weights.push([Math.min(nBins - 1, Math.round(mid / binHz)), 1]);
+      bands.push(weights);
+    }
     const cols = Math.min(w, 1200);
     const win = new Float32Array(nfft);
     for (let i = 0; i < nfft; i++) win[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / nfft);
     const re = new Float32Array(nfft), im = new Float32Array(nfft);
-    const db = new Float32Array(cols * nBins);
+    const db = new Float32Array(cols * nMels);
     let top = -Infinity;
     for (let c = 0; c < cols; c++) {
       const centre = Math.floor(((c + 0.5) / cols) * x.length);
@@ -460,38 +483,41 @@
         im[i] = 0;
       }
       fft(re, im);
-      for (let k = 0; k < nBins; k++) {
-        const v = 10 * Math.log10(re[k] * re[k] + im[k] * im[k] + 1e-12);
-        db[c * nBins + k] = v;
+      for (let m = 0; m < nMels; m++) {
+        let power = 0;
+        for (const [k, wgt] of bands[m]) power += wgt * (re[k] * re[k] + im[k] * im[k]);
+        const v = 10 * Math.log10(power + 1e-12);
+        db[c * nMels + m] = v;
         if (v > top) top = v;
       }
     }
-    const img = g.createImageData(cols, nBins);
-    const range = 80; // dB shown below the loudest bin (librosa's top_db)
+    const img = g.createImageData(cols, nMels);
+    const range = 80; // dB shown below the loudest band (librosa's top_db)
     for (let c = 0; c < cols; c++) {
-      for (let k = 0; k < nBins; k++) {
-        const t = Math.max(0, Math.min(1, (db[c * nBins + k] - (top - range)) / range));
+      for (let m = 0; m < nMels; m++) {
+        const t = Math.max(0, Math.min(1, (db[c * nMels + m] - (top - range)) / range));
         const [r, gg, b] = magma(t);
-        const o = ((nBins - 1 - k) * cols + c) * 4; // low frequencies at the bottom
+        const o = ((nMels - 1 - m) * cols + c) * 4; // low frequencies at the bottom
         img.data[o] = r; img.data[o + 1] = gg; img.data[o + 2] = b; img.data[o + 3] = 255;
       }
     }
     const off = document.createElement("canvas");
-    off.width = cols; off.height = nBins;
+    off.width = cols; off.height = nMels;
     off.getContext("2d").putImageData(img, 0, 0);
     g.imageSmoothingEnabled = true;
     g.drawImage(off, 0, 0, w, h);
-    // Frequency ticks.
+    // Frequency ticks, placed on the mel scale.
     const dpr = window.devicePixelRatio || 1;
     g.font = `${11 * dpr}px system-ui, sans-serif`;
     g.fillStyle = "rgba(255,255,255,.8)";
-    const step = maxHz > 2500 ? 1000 : 500;
-    for (let f = step; f < maxHz; f += step) {
-      const y = h - (f / maxHz) * h;
+    for (const f of [100, 250, 500, 1000, 2000, 3000]) {
+      if (f <= minHz || f >= maxHz) continue;
+      const y = h - ((mel(f) - mel(minHz)) / (mel(maxHz) - mel(minHz))) * h;
       g.fillRect(0, y, 5 * dpr, 1);
       g.fillText(f >= 1000 ? `${f / 1000} kHz` : `${f} Hz`, 8 * dpr, y + 4 * dpr);
     }
-    el.spectrogramLabel.textContent = `Spectrogram\n0–${maxHz >= 1000 ? maxHz / 1000 + " kHz" : maxHz + " Hz"}`;
+    const range_ = (f) => (f >= 1000 ? `${f / 1000} kHz` : `${Math.round(f)} Hz`);
+    el.spectrogramLabel.textContent = `Mel spectrogram (dB)\n${range_(minHz)}–${range_(maxHz)}`;
   }
 
   // In-place iterative radix-2 FFT (length a power of two).

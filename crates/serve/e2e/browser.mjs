@@ -97,6 +97,18 @@ try {
   }));
   check(painted[0] > 1, `waveform is drawn (${painted[0]} distinct sampled colours)`);
   check(painted[1] > 20, `spectrogram is drawn (${painted[1]} distinct sampled colours)`);
+  // What the model sees: mel bands in dB, not a mostly dark linear-frequency picture (the
+  // linear 0-4 kHz drawing of a SPRSound recording averaged 15 of 255 here, the mel one 30).
+  const specLabel = await page.locator("#spectrogram-label").innerText();
+  check(specLabel.toLowerCase().includes("mel spectrogram (db)"), `spectrogram label names mel dB (${JSON.stringify(specLabel)})`);
+  const brightness = await page.evaluate(() => {
+    const c = document.getElementById("spectrogram");
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let sum = 0, n = 0;
+    for (let i = 0; i < d.length; i += 4 * 13) { sum += (d[i] + d[i + 1] + d[i + 2]) / 3; n++; }
+    return sum / n;
+  });
+  check(brightness > 22, `spectrogram is not mostly dark (mean level ${brightness.toFixed(1)} of 255)`);
   const events = await page.locator("#timeline .event").count();
   const rows = await page.locator("#events-body tr").count();
   check(events > 0 && events === rows, `event timeline and table agree (${events} blocks, ${rows} rows)`);
