@@ -59,7 +59,8 @@ impl PlainLines {
     fn every(seconds: u64) -> Self {
         Self {
             every: Duration::from_secs(seconds),
-            last: Mutex::new(None),
+            // The first line comes after `every`: a step shorter than that prints nothing.
+            last: Mutex::new(Some(Instant::now())),
         }
     }
 
