@@ -87,6 +87,7 @@ struct Forwarded {
 }
 
 fn main() -> ExitCode {
+    outcome::quiet_on_closed_stdout();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => light(cli.verbose, || cmd::info::run(args)),

@@ -55,6 +55,26 @@ pub fn finish(result: anyhow::Result<Outcome>, strict: bool) -> ExitCode {
     }
 }
 
+/// A reader that stops early (`lungsound predict ... | head`) closes stdout; `println!` then
+/// panics with "failed printing to stdout: Broken pipe". That is a normal end, as for any Unix
+/// tool: exit quietly with status 0 instead of a panic message. Other panics keep the default
+/// report.
+pub fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 /// Log lines on stderr: warnings by default, `-v` debug, `-vv` trace; `RUST_LOG` overrides.
 pub fn init_logging(verbose: u8) {
     let default = match verbose {

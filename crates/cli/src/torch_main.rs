@@ -60,6 +60,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    outcome::quiet_on_closed_stdout();
     let cli = Cli::parse();
     outcome::init_logging(cli.verbose);
     let result = match cli.command {

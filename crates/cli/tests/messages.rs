@@ -165,3 +165,34 @@ fn the_light_commands_do_not_load_libtorch_and_network_commands_are_handed_over(
     assert!(out.status.success());
     assert!(stdout.contains("Usage: lungsound predict"), "{stdout}");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = temp_dir();
+    let path = dir.path().join("r.wav");
+    std::fs::write(&path, wav_bytes(&[0.1; 800], 8000, 1, 16, false)).unwrap();
+    // More lines than a pipe buffers (3000 × ~60 bytes > 64 KiB), so the writer meets the
+    // closed pipe.
+    let mut args = vec!["info".to_string()];
+    args.extend(std::iter::repeat_n(
+        path.to_str().unwrap().to_string(),
+        3000,
+    ));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lungsound"))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then close the pipe, as `| head -1` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
