@@ -99,7 +99,16 @@ fn a_recording_too_short_for_the_record_model_skips_only_that_model() {
         .collect();
     assert_eq!(tasks, ["1-1", "1-2"], "{stderr}");
     assert!(
-        stderr.contains("sprsound-records-2-2 skipped") && stderr.contains("shorter than"),
+        stderr.contains("sprsound-records-2-2: the recording lasts 2.50 s")
+            && stderr.contains("shorter than"),
         "{stderr}"
+    );
+    let skipped = file[0]["skipped_models"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{file}");
+    assert!(
+        skipped[0]
+            .as_str()
+            .unwrap()
+            .starts_with("sprsound-records-2-2: ")
     );
 }

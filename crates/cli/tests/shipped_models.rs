@@ -388,5 +388,24 @@ fn serve_with_a_gate_answers_as_predict_with_a_gate() {
         answer["predictions"], predicted[0]["predictions"],
         "the service and the command give the same gated predictions"
     );
+
+    // 2.5 s: too short for the 2-2 record model (4 s), enough for the event models. The
+    // service answers with the models that can, and names the one it skipped, as predict does.
+    let (decoded, _) = lungsound_audio::load(&repo().join(sample)).unwrap();
+    let short = lungsound_testutil::wav_bytes(&decoded.samples[..20_000], 8000, 1, 16, false);
+    let (status, answer) = http(&addr, "POST", "/api/v1/predict", &short);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["predictions"].as_array().unwrap().len(),
+        2,
+        "{answer}"
+    );
+    assert!(
+        answer["skipped_models"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("sprsound-records-2-2: the recording lasts 2.50 s"),
+        "{answer}"
+    );
     drop(server);
 }

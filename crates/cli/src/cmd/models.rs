@@ -51,6 +51,67 @@ impl LoadedModel {
     }
 }
 
+impl LoadedModel {
+    /// The shortest recording this model (and its gate) answers without events.
+    pub fn min_duration_s(&self) -> f64 {
+        let gate = self
+            .gate
+            .as_ref()
+            .map_or(0.0, |g| g.predictor.min_duration_s());
+        self.predictor.min_duration_s().max(gate)
+    }
+
+    /// Whether this model classifies events (the others judge the whole recording).
+    fn is_event_model(&self) -> bool {
+        self.predictor.task().level() == lungsound_datasets::Level::Event
+    }
+}
+
+/// What every loaded model says about one recording.
+pub(crate) struct FileResult {
+    /// One prediction per model that could answer, in model order.
+    pub predictions: Vec<ModelPrediction>,
+    /// Why the others did not ("sprsound-records-2-2: the recording lasts 2.50 s, …").
+    pub skipped: Vec<String>,
+}
+
+/// Runs every model on `audio`, as `predict` and `serve` both do: events go to the event
+/// models only (a record model judges the whole recording); a model that needs a longer
+/// recording than this one is skipped with a reason when others can answer.
+///
+/// # Errors
+/// The model that failed, with its error.
+pub(crate) fn predict_with<'a>(
+    models: impl IntoIterator<Item = &'a LoadedModel>,
+    audio: &Audio,
+    events: Option<&[(f64, f64)]>,
+) -> Result<FileResult, (&'a LoadedModel, lungsound_train::Error)> {
+    let models: Vec<&LoadedModel> = models.into_iter().collect();
+    let mut result = FileResult {
+        predictions: Vec::with_capacity(models.len()),
+        skipped: Vec::new(),
+    };
+    for &model in &models {
+        let spans = events.filter(|_| model.is_event_model());
+        let min_s = model.min_duration_s();
+        if spans.is_none() && audio.duration_s() < min_s && models.len() > 1 {
+            result.skipped.push(format!(
+                "{}: the recording lasts {:.2} s, shorter than the {min_s} s this model needs",
+                model.name,
+                audio.duration_s()
+            ));
+            continue;
+        }
+        let prediction = model.predict(audio, spans).map_err(|e| (model, e))?;
+        result.predictions.push(ModelPrediction {
+            model: model.name.clone(),
+            gated_by: model.gate.as_ref().map(|g| g.name.clone()),
+            prediction,
+        });
+    }
+    Ok(result)
+}
+
 /// One model's prediction for one recording, as `predict --json` and the
 /// service write it.
 #[derive(Debug, Serialize)]

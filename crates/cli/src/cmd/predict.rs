@@ -11,10 +11,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use lungsound_datasets::Level;
 use serde::Serialize;
 
-use super::models::{ModelPrediction, default_models, load_models};
+use super::models::{ModelPrediction, default_models, load_models, predict_with};
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
 
@@ -56,6 +55,9 @@ struct FilePrediction {
     sample_rate: u32,
     duration_s: f64,
     predictions: Vec<ModelPrediction>,
+    /// Models that could not answer for this recording, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped_models: Vec<String>,
 }
 
 /// Runs `lungsound predict`.
@@ -87,36 +89,21 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
             let spans: Option<Vec<(f64, f64)>> = events
                 .as_ref()
                 .map(|ev| ev.iter().map(|e| (e.1, e.2)).collect());
-            let mut predictions = Vec::new();
-            for model in &models {
-                // Events are for event models; a record model sees the whole recording.
-                let event_level = model.predictor.task().level() == Level::Event;
-                let model_spans = spans.as_deref().filter(|_| event_level);
-                let min_s = model.predictor.min_duration_s();
-                if model_spans.is_none() && audio.duration_s() < min_s && models.len() > 1 {
-                    eprintln!(
-                        "warning: {}: {} skipped: the recording lasts {:.2} s, shorter than the {min_s} s \
-                         this model needs",
-                        file.display(),
-                        model.name,
-                        audio.duration_s()
-                    );
-                    continue;
-                }
-                let mut prediction = model
-                    .predict(&audio, model_spans)
-                    .with_context(|| format!("model {}", model.dir.display()))?;
-                if let (Some(ev), true) = (&events, event_level) {
-                    // Report the annotation's own event indices.
-                    for e in &mut prediction.events {
+            let result =
+                predict_with(&models, &audio, spans.as_deref()).map_err(|(model, e)| {
+                    anyhow::Error::new(e).context(format!("model {}", model.dir.display()))
+                })?;
+            for reason in &result.skipped {
+                eprintln!("warning: {}: {reason}", file.display());
+            }
+            let mut predictions = result.predictions;
+            if let Some(ev) = &events {
+                // Report the annotation's own event indices.
+                for p in &mut predictions {
+                    for e in &mut p.prediction.events {
                         e.index = ev.get(e.index).map_or(e.index, |x| x.0);
                     }
                 }
-                predictions.push(ModelPrediction {
-                    model: model.name.clone(),
-                    gated_by: model.gate.as_ref().map(|g| g.name.clone()),
-                    prediction,
-                });
             }
             Ok(FilePrediction {
                 file: file.clone(),
@@ -124,6 +111,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
                 // Milliseconds, as the models' own spans are reported.
                 duration_s: (audio.duration_s() * 1000.0).round() / 1000.0,
                 predictions,
+                skipped_models: result.skipped,
             })
         })();
         match result {

@@ -18,7 +18,7 @@ use lungsound_train::{EpochRecord, MODEL_CARD_FILE};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::models::{LoadedModel, ModelPrediction, default_models, load_models};
+use super::models::{LoadedModel, ModelPrediction, default_models, load_models, predict_with};
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
 
@@ -214,6 +214,9 @@ struct FilePrediction<'a> {
     sample_rate: u32,
     duration_s: f64,
     predictions: Vec<ModelPrediction>,
+    /// Models that could not answer for this recording, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped_models: Vec<String>,
 }
 
 impl Classifier for Predictors {
@@ -223,26 +226,22 @@ impl Classifier for Predictors {
         name: &str,
         events: Option<&[(f64, f64)]>,
     ) -> Result<Value, ClassifyError> {
-        let mut predictions = Vec::with_capacity(self.models.len());
-        for ServedModel { model: m, .. } in &self.models {
-            let prediction = m.predict(audio, events).map_err(|e| match e {
+        let result = predict_with(self.models.iter().map(|m| &m.model), audio, events).map_err(
+            |(m, e)| match e {
                 // Nothing to classify (too short for the model's clip, events unusable).
                 lungsound_train::Error::NoData(message) => {
                     ClassifyError::Input(format!("model {}: {message}", m.name))
                 }
                 other => ClassifyError::Internal(format!("model {}: {other}", m.name)),
-            })?;
-            predictions.push(ModelPrediction {
-                model: m.name.clone(),
-                gated_by: m.gate.as_ref().map(|g| g.name.clone()),
-                prediction,
-            });
-        }
+            },
+        )?;
         let file = FilePrediction {
             file: name,
             sample_rate: audio.sample_rate,
-            duration_s: audio.duration_s(),
-            predictions,
+            // Milliseconds, as `predict --json` writes it.
+            duration_s: (audio.duration_s() * 1000.0).round() / 1000.0,
+            predictions: result.predictions,
+            skipped_models: result.skipped,
         };
         // Through text, not `to_value`: that widens every f32 to f64 and answers
         // 0.22171659767627716 where `predict --json` writes 0.2217166.
@@ -257,16 +256,15 @@ impl Classifier for Predictors {
         self.models.iter().map(|m| m.description.clone()).collect()
     }
 
-    /// Every model must be able to answer: the largest of their minimums (half the
-    /// longest clip, 4 s with the shipped 2-2 model).
+    /// Some model must be able to answer: the smallest of their minimums (each model's own
+    /// with its gate's); a model that needs more is skipped for that recording, named in
+    /// `skipped_models`, as `predict` does.
     fn min_duration_s(&self) -> f64 {
         self.models
             .iter()
-            .flat_map(|m| {
-                std::iter::once(m.model.predictor.min_duration_s())
-                    .chain(m.model.gate.iter().map(|g| g.predictor.min_duration_s()))
-            })
-            .fold(0.0, f64::max)
+            .map(|m| m.model.min_duration_s())
+            .reduce(f64::min)
+            .unwrap_or(0.0)
     }
 }
 
