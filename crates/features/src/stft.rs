@@ -136,7 +136,7 @@ impl<T: Real> StftPlan<T> {
     /// signal shorter than `n_fft` gives 0 frames (librosa raises instead).
     pub(crate) fn n_frames(&self, n_samples: usize) -> usize {
         let padded = if self.center {
-            n_samples + 2 * (self.n_fft / 2)
+            n_samples.saturating_add(2 * (self.n_fft / 2))
         } else {
             n_samples
         };

@@ -13,6 +13,8 @@ mod augment;
 mod cv;
 #[path = "train/early_stopping.rs"]
 mod early_stopping;
+#[path = "train/fuzz.rs"]
+mod fuzz;
 #[path = "train/gate.rs"]
 mod gate;
 #[path = "train/recipes.rs"]

@@ -69,6 +69,10 @@ impl Default for FeatureSettings {
     }
 }
 
+/// The longest clip (and window hop) a config may ask for, in seconds: ten minutes, far past
+/// any breath or recording window, and small enough that clip sizes cannot overflow.
+pub const MAX_CLIP_SECONDS: f64 = 600.0;
+
 impl FeatureSettings {
     /// The defaults for `task`'s level. Events: 2 s clips (SPRSound events
     /// last 1.2 s median, 2.0 s at the 90th percentile; longer ones are
@@ -119,6 +123,12 @@ impl FeatureSettings {
 
     /// `[n_freq, n_frames]` of one clip's spectrogram.
     pub fn spectrogram_shape(&self) -> Result<[usize; 2]> {
+        if !(self.clip_seconds > 0.0 && self.clip_seconds <= MAX_CLIP_SECONDS) {
+            return Err(invalid(format!(
+                "clip_seconds must be in (0, {MAX_CLIP_SECONDS}], got {}",
+                self.clip_seconds
+            )));
+        }
         Ok(self.extractor()?.output_shape(self.clip_samples()))
     }
 
@@ -132,15 +142,30 @@ impl FeatureSettings {
 
     /// Checks the settings (building the extractor checks the spectrogram part).
     pub fn validate(&self) -> Result<()> {
-        if !(self.clip_seconds.is_finite() && self.clip_seconds > 0.0) {
+        let rates = lungsound_audio::SAMPLE_RATE_RANGE;
+        if !rates.contains(&self.sample_rate) {
             return Err(invalid(format!(
-                "clip_seconds must be > 0, got {}",
+                "sample_rate must be in {}..={} Hz, got {}",
+                rates.start(),
+                rates.end(),
+                self.sample_rate
+            )));
+        }
+        if !(self.clip_seconds.is_finite()
+            && self.clip_seconds > 0.0
+            && self.clip_seconds <= MAX_CLIP_SECONDS)
+        {
+            return Err(invalid(format!(
+                "clip_seconds must be in (0, {MAX_CLIP_SECONDS}], got {}",
                 self.clip_seconds
             )));
         }
-        if !(self.window_hop_seconds.is_finite() && self.window_hop_seconds > 0.0) {
+        if !(self.window_hop_seconds.is_finite()
+            && self.window_hop_seconds > 0.0
+            && self.window_hop_seconds <= MAX_CLIP_SECONDS)
+        {
             return Err(invalid(format!(
-                "window_hop_seconds must be > 0, got {}",
+                "window_hop_seconds must be in (0, {MAX_CLIP_SECONDS}], got {}",
                 self.window_hop_seconds
             )));
         }
