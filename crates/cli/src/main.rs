@@ -34,7 +34,13 @@ const TORCH_BINARY: &str = "lungsound-torch";
 /// Respiratory (lung) sound classification: datasets, spectrograms, models,
 /// training, evaluation and prediction.
 #[derive(Debug, Parser)]
-#[command(name = "lungsound", version, about, max_term_width = 100)]
+#[command(
+    name = "lungsound",
+    version,
+    about,
+    max_term_width = 100,
+    disable_help_subcommand = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -77,6 +83,9 @@ enum Command {
     /// Serve the models over HTTP: a JSON API and a web page (Ctrl-C to stop).
     #[command(disable_help_flag = true)]
     Serve(Forwarded),
+    /// Print this message or the help of the given subcommand(s).
+    #[command(disable_help_flag = true)]
+    Help(Forwarded),
 }
 
 /// The arguments of a network command, parsed (and `--help` answered) by `lungsound-torch`.
@@ -100,7 +109,9 @@ fn main() -> ExitCode {
         | Command::Cv(_)
         | Command::Evaluate(_)
         | Command::Predict(_)
-        | Command::Serve(_) => hand_over(),
+        | Command::Serve(_)
+        // `lungsound-torch` knows every command's arguments, the network ones included.
+        | Command::Help(_) => hand_over(),
     };
     outcome::finish(result, cli.strict)
 }

@@ -164,6 +164,13 @@ fn the_light_commands_do_not_load_libtorch_and_network_commands_are_handed_over(
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(stdout.contains("Usage: lungsound predict"), "{stdout}");
+    let out = lungsound(&["help", "train"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        stdout.contains("Usage: lungsound train") && stdout.contains("--epochs"),
+        "{stdout}"
+    );
 }
 
 #[test]
