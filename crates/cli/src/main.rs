@@ -44,13 +44,8 @@ const TORCH_BINARY: &str = "lungsound-torch";
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Exit with status 1 when any input was skipped because of a problem
-    /// (by default problems are reported and the batch goes on).
-    #[arg(long, global = true)]
-    strict: bool,
-    /// More log output (-v: debug, -vv: trace). `RUST_LOG` overrides it.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    verbose: u8,
+    #[command(flatten)]
+    global: outcome::GlobalArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,11 +94,11 @@ fn main() -> ExitCode {
     outcome::quiet_on_closed_stdout();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Info(args) => light(cli.verbose, || cmd::info::run(args)),
-        Command::Segment(args) => light(cli.verbose, || cmd::segment::run(args)),
-        Command::Features(args) => light(cli.verbose, || cmd::features::run(args)),
-        Command::Augment(args) => light(cli.verbose, || cmd::augment::run(args)),
-        Command::Analyze(args) => light(cli.verbose, || cmd::analyze::run(args)),
+        Command::Info(args) => light(cli.global.verbose, || cmd::info::run(args)),
+        Command::Segment(args) => light(cli.global.verbose, || cmd::segment::run(args)),
+        Command::Features(args) => light(cli.global.verbose, || cmd::features::run(args)),
+        Command::Augment(args) => light(cli.global.verbose, || cmd::augment::run(args)),
+        Command::Analyze(args) => light(cli.global.verbose, || cmd::analyze::run(args)),
         Command::Train(_)
         | Command::Cache(_)
         | Command::Cv(_)
@@ -113,7 +108,7 @@ fn main() -> ExitCode {
         // `lungsound-torch` knows every command's arguments, the network ones included.
         | Command::Help(_) => hand_over(),
     };
-    outcome::finish(result, cli.strict)
+    outcome::finish(result, cli.global.strict)
 }
 
 fn light(

@@ -40,6 +40,18 @@ impl Outcome {
     }
 }
 
+/// The flags every command takes, in both binaries (`lungsound` and `lungsound-torch`).
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// Exit with status 1 when any input was skipped because of a problem
+    /// (by default problems are reported and the batch goes on).
+    #[arg(long, global = true)]
+    pub strict: bool,
+    /// More log output (-v: debug, -vv: trace). `RUST_LOG` overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
 /// The exit code of a finished command: the outcome's, or 2 after printing the error with
 /// each cause once (a closed pipe, as from `| head`, is a normal end).
 pub fn finish(result: anyhow::Result<Outcome>, strict: bool) -> ExitCode {

@@ -24,13 +24,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Exit with status 1 when any input was skipped because of a problem
-    /// (by default problems are reported and the batch goes on).
-    #[arg(long, global = true)]
-    strict: bool,
-    /// More log output (-v: debug, -vv: trace). `RUST_LOG` overrides it.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    verbose: u8,
+    #[command(flatten)]
+    global: outcome::GlobalArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,7 +57,7 @@ enum Command {
 fn main() -> ExitCode {
     outcome::quiet_on_closed_stdout();
     let cli = Cli::parse();
-    outcome::init_logging(cli.verbose);
+    outcome::init_logging(cli.global.verbose);
     let result = match cli.command {
         Command::Info(args) => cmd::info::run(args),
         Command::Segment(args) => cmd::segment::run(args),
@@ -76,5 +71,5 @@ fn main() -> ExitCode {
         Command::Predict(args) => cmd::predict::run(args),
         Command::Serve(args) => cmd::serve::run(args),
     };
-    outcome::finish(result, cli.strict)
+    outcome::finish(result, cli.global.strict)
 }

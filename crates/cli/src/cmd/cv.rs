@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use lungsound_train::cv::{CV_REPORT_FILE, CvOptions, run_cv};
-use lungsound_train::{FeatureCache, Recipe, TrainOptions};
+use lungsound_train::{Recipe, TrainOptions};
 
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
@@ -69,11 +69,11 @@ pub fn run(args: CvArgs) -> anyhow::Result<Outcome> {
     config.command = runtime::command_line();
     let mut train = TrainOptions::new(device);
     train.progress = !args.quiet;
-    train.cache = match (&args.cache_dir, args.no_cache) {
-        (_, true) => FeatureCache::disabled(),
-        (Some(dir), false) => FeatureCache::new(dir),
-        (None, false) => FeatureCache::new(args.out.join(".cache/features")),
-    };
+    train.cache = runtime::feature_cache(
+        args.cache_dir.as_deref(),
+        args.no_cache,
+        args.out.join(".cache/features"),
+    );
     let options = CvOptions {
         folds: args.folds,
         seed: args.seed.unwrap_or(config.split.seed),

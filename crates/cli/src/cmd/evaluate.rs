@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use lungsound_train::{EvalSplit, EvaluateOptions, FeatureCache};
+use lungsound_train::{EvalSplit, EvaluateOptions};
 
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
@@ -65,11 +65,11 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
     options.gate = args.gate;
     options.batch_size = args.batch_size.max(1);
     options.command = runtime::command_line();
-    options.cache = match (&args.cache_dir, args.no_cache) {
-        (_, true) => FeatureCache::disabled(),
-        (Some(dir), false) => FeatureCache::new(dir),
-        (None, false) => FeatureCache::new(lungsound_train::default_cache_dir(&args.out)),
-    };
+    options.cache = runtime::feature_cache(
+        args.cache_dir.as_deref(),
+        args.no_cache,
+        lungsound_train::default_cache_dir(&args.out),
+    );
     let report = lungsound_train::evaluate_run(&args.model, &args.data, &args.out, &options)
         .with_context(|| {
             format!(

@@ -22,9 +22,7 @@ use lungsound_features::FeatureKind;
 use lungsound_train::config::{
     BandpassSettings, ClassWeights, MixupSettings, OptimizerKind, ScheduleKind, SpecAugmentSettings,
 };
-use lungsound_train::{
-    EvalSplit, ExperimentConfig, FeatureCache, Recipe, TrainOptions, default_cache_dir,
-};
+use lungsound_train::{EvalSplit, ExperimentConfig, Recipe, TrainOptions, default_cache_dir};
 
 pub(crate) mod runtime;
 
@@ -453,11 +451,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
             bail!("--out RUN_DIR is required (or --resume RUN_DIR, or an `out` key in the recipe)")
         }
     };
-    let cache = match (&args.cache_dir, args.no_cache) {
-        (_, true) => FeatureCache::disabled(),
-        (Some(dir), false) => FeatureCache::new(dir),
-        (None, false) => FeatureCache::new(default_cache_dir(&run_dir)),
-    };
+    let cache = runtime::feature_cache(
+        args.cache_dir.as_deref(),
+        args.no_cache,
+        default_cache_dir(&run_dir),
+    );
     let mut options = TrainOptions::new(device);
     options.cache = cache;
     options.progress = !args.quiet;

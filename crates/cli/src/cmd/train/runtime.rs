@@ -26,6 +26,20 @@ pub fn device(arg: Option<DeviceArg>) -> anyhow::Result<Device> {
     }
 }
 
+/// The feature cache `--cache-dir DIR` / `--no-cache` ask for, `default_dir` when neither
+/// is given (train, evaluate and cv share these flags).
+pub fn feature_cache(
+    cache_dir: Option<&std::path::Path>,
+    no_cache: bool,
+    default_dir: std::path::PathBuf,
+) -> lungsound_train::FeatureCache {
+    match (cache_dir, no_cache) {
+        (_, true) => lungsound_train::FeatureCache::disabled(),
+        (Some(dir), false) => lungsound_train::FeatureCache::new(dir),
+        (None, false) => lungsound_train::FeatureCache::new(default_dir),
+    }
+}
+
 /// A device as users name it: `CPU`, `CUDA GPU 0`.
 pub fn device_name(device: Device) -> String {
     match device {
