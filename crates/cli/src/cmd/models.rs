@@ -112,6 +112,33 @@ pub(crate) fn predict_with<'a>(
     Ok(result)
 }
 
+/// All predictions for one file: an element of `predict --json`, and the service's answer
+/// (`file` is the path there, the upload's name here).
+#[derive(Debug, Serialize)]
+pub(crate) struct FilePrediction<F> {
+    pub file: F,
+    pub sample_rate: u32,
+    /// Milliseconds, as the models' own spans are reported.
+    pub duration_s: f64,
+    pub predictions: Vec<ModelPrediction>,
+    /// Models that could not answer for this recording, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_models: Vec<String>,
+}
+
+impl<F> FilePrediction<F> {
+    /// The file's entry from what [`predict_with`] returned for its `audio`.
+    pub fn new(file: F, audio: &Audio, result: FileResult) -> Self {
+        Self {
+            file,
+            sample_rate: audio.sample_rate,
+            duration_s: (audio.duration_s() * 1000.0).round() / 1000.0,
+            predictions: result.predictions,
+            skipped_models: result.skipped,
+        }
+    }
+}
+
 /// One model's prediction for one recording, as `predict --json` and the
 /// service write it.
 #[derive(Debug, Serialize)]

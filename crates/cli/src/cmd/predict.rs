@@ -11,9 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use serde::Serialize;
 
-use super::models::{ModelPrediction, default_models, load_models, predict_with};
+use super::models::{self, default_models, load_models, predict_with};
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
 
@@ -49,16 +48,7 @@ pub struct PredictArgs {
 }
 
 /// All predictions for one file.
-#[derive(Debug, Serialize)]
-struct FilePrediction {
-    file: PathBuf,
-    sample_rate: u32,
-    duration_s: f64,
-    predictions: Vec<ModelPrediction>,
-    /// Models that could not answer for this recording, with the reason.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    skipped_models: Vec<String>,
-}
+type FilePrediction = models::FilePrediction<PathBuf>;
 
 /// Runs `lungsound predict`.
 pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
@@ -89,30 +79,22 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
             let spans: Option<Vec<(f64, f64)>> = events
                 .as_ref()
                 .map(|ev| ev.iter().map(|e| (e.1, e.2)).collect());
-            let result =
+            let mut result =
                 predict_with(&models, &audio, spans.as_deref()).map_err(|(model, e)| {
                     anyhow::Error::new(e).context(format!("model {}", model.dir.display()))
                 })?;
             for reason in &result.skipped {
                 eprintln!("warning: {}: {reason}", file.display());
             }
-            let mut predictions = result.predictions;
             if let Some(ev) = &events {
                 // Report the annotation's own event indices.
-                for p in &mut predictions {
+                for p in &mut result.predictions {
                     for e in &mut p.prediction.events {
                         e.index = ev.get(e.index).map_or(e.index, |x| x.0);
                     }
                 }
             }
-            Ok(FilePrediction {
-                file: file.clone(),
-                sample_rate: audio.sample_rate,
-                // Milliseconds, as the models' own spans are reported.
-                duration_s: (audio.duration_s() * 1000.0).round() / 1000.0,
-                predictions,
-                skipped_models: result.skipped,
-            })
+            Ok(FilePrediction::new(file.clone(), &audio, result))
         })();
         match result {
             Ok(p) => {

@@ -15,10 +15,9 @@ use anyhow::Context;
 use lungsound_audio::Audio;
 use lungsound_serve::{Classifier, ClassifyError, ServeConfig, Server};
 use lungsound_train::{EpochRecord, MODEL_CARD_FILE};
-use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::models::{LoadedModel, ModelPrediction, default_models, load_models, predict_with};
+use super::models::{FilePrediction, LoadedModel, default_models, load_models, predict_with};
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
 
@@ -207,18 +206,6 @@ struct Predictors {
     models: Vec<ServedModel>,
 }
 
-/// All predictions for one file: as an element of `predict --json`.
-#[derive(Serialize)]
-struct FilePrediction<'a> {
-    file: &'a str,
-    sample_rate: u32,
-    duration_s: f64,
-    predictions: Vec<ModelPrediction>,
-    /// Models that could not answer for this recording, with the reason.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    skipped_models: Vec<String>,
-}
-
 impl Classifier for Predictors {
     fn predict(
         &self,
@@ -235,14 +222,7 @@ impl Classifier for Predictors {
                 other => ClassifyError::Internal(format!("model {}: {other}", m.name)),
             },
         )?;
-        let file = FilePrediction {
-            file: name,
-            sample_rate: audio.sample_rate,
-            // Milliseconds, as `predict --json` writes it.
-            duration_s: (audio.duration_s() * 1000.0).round() / 1000.0,
-            predictions: result.predictions,
-            skipped_models: result.skipped,
-        };
+        let file = FilePrediction::new(name, audio, result);
         // Through text, not `to_value`: that widens every f32 to f64 and answers
         // 0.22171659767627716 where `predict --json` writes 0.2217166.
         serde_json::to_string(&file)
