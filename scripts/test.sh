@@ -8,5 +8,6 @@ cd "$ROOT"
 bash scripts/setup-libtorch.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+python3 scripts/module_cycles.py crates/infer crates/train   # no import circles between files
 cargo test --workspace --locked "$@"
 bash scripts/test-python.sh   # the Python package: wheel + pytest (crates/python/tests)

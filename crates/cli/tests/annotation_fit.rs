@@ -9,9 +9,9 @@ use std::path::Path;
 use std::process::Command;
 
 use lungsound_datasets::{Task, load_dataset};
-use lungsound_train::FeatureCache;
-use lungsound_train::config::FeatureSettings;
-use lungsound_train::data::build_feature_set;
+use lungsound_infer::FeatureCache;
+use lungsound_infer::config::FeatureSettings;
+use lungsound_infer::data::build_feature_set;
 
 const STEM: &str = "41000000_5.5_0_p1_100";
 

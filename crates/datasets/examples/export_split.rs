@@ -7,7 +7,7 @@
 //!     [--val-fraction 0.2] [--seed 2022] [--out FILE]
 //! ```
 //!
-//! Mirrors `lungsound_train::split::run_split`: load the folder (auto-detected),
+//! Mirrors `lungsound_infer::run_split`: load the folder (auto-detected),
 //! keep the recordings with audio in `dataset.recordings` order (ICBHI: only the
 //! official `train` part), call [`patient_split`] with the fraction and seed, and
 //! write `record,patient,split` (`train`/`val`) to stdout or `--out`. Defaults are

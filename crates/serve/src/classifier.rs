@@ -1,7 +1,7 @@
 //! The model seen from the service: the [`Classifier`] trait.
 //!
 //! This crate does not link libtorch. The `lungsound` binary implements [`Classifier`] with
-//! `lungsound_train::Predictor`; tests, the load benchmark and UI work use
+//! `lungsound_infer::Predictor`; tests, the load benchmark and UI work use
 //! [`crate::StandInClassifier`].
 
 use lungsound_audio::Audio;

@@ -2,7 +2,7 @@
 //! pipeline, under the `lungsound serve` subcommand.
 //!
 //! This crate does not link libtorch. It talks to the model through the [`Classifier`]
-//! trait, which the `lungsound` binary implements with `lungsound_train::Predictor`;
+//! trait, which the `lungsound` binary implements with `lungsound_infer::Predictor`;
 //! [`StandInClassifier`] is a deterministic fake for tests and benchmarks.
 //!
 //! - [`Server`] binds an address and runs the service with graceful shutdown (Ctrl-C or

@@ -25,11 +25,12 @@
 
 use std::time::Instant;
 
+use lungsound_infer::Network;
+use lungsound_infer::config::{OptimizerConfig, OptimizerKind};
+use lungsound_infer::data::batch::{soft_targets, weighted_cross_entropy};
+use lungsound_infer::tch::{self, Device, Kind, Tensor};
 use lungsound_models::{Arch, ModelConfig};
-use lungsound_train::config::{OptimizerConfig, OptimizerKind};
-use lungsound_train::data::batch::{soft_targets, weighted_cross_entropy};
-use lungsound_train::tch::{self, Device, Kind, Tensor};
-use lungsound_train::{Network, Optimizer};
+use lungsound_train::Optimizer;
 
 struct Args {
     arch: Arch,

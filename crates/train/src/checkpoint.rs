@@ -17,15 +17,13 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
-use crate::error::{Error, Result};
 use crate::schedule::PlateauState;
+use lungsound_infer::{Error, Result};
 
 /// File name of the checkpoint inside a run directory.
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
 /// File name of the history inside a run directory.
 pub const HISTORY_FILE: &str = "history.csv";
-/// File name of the selected (best) weights inside a run directory.
-pub const MODEL_FILE: &str = "model.safetensors";
 
 const STATE_KEY: &str = "trainer_state";
 
@@ -119,7 +117,7 @@ pub fn save_checkpoint(
             tensors.push((format!("{prefix}/{name}"), t.shallow_clone()));
         }
     }
-    crate::network::save_tensors(&path, &tensors)
+    lungsound_infer::save_tensors(&path, &tensors)
 }
 
 /// Reads a checkpoint: the trainer state and every tensor by full name.
@@ -185,7 +183,7 @@ pub fn write_history(run_dir: &Path, history: &[EpochRecord]) -> Result<()> {
     let bytes = w
         .into_inner()
         .map_err(|e| Error::io(&path, std::io::Error::other(e.to_string())))?;
-    crate::fsutil::write_atomic(&path, &bytes)
+    lungsound_infer::fsutil::write_atomic(&path, &bytes)
 }
 
 /// Reads `history.csv`.

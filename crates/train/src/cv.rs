@@ -24,11 +24,11 @@ use lungsound_datasets::{DatasetKind, Recording, Split, Task, patient_folds};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::CHECKPOINT_FILE;
-use crate::config::{CONFIG_FILE, ExperimentConfig, FoldSelection};
-use crate::error::{Error, Result};
-use crate::evaluate::{EvalSplit, EvaluateOptions, PREDICTIONS_FILE, evaluate_run};
-use crate::split::load_data;
 use crate::training::{TrainOptions, resume, train};
+use lungsound_infer::config::{CONFIG_FILE, ExperimentConfig, FoldSelection};
+use lungsound_infer::load_data;
+use lungsound_infer::{Error, Result};
+use lungsound_infer::{EvalSplit, EvaluateOptions, PREDICTIONS_FILE, evaluate_run};
 
 /// `OUT/folds.json`.
 pub const FOLDS_FILE: &str = "folds.json";
@@ -167,7 +167,7 @@ pub fn run_cv(config: &ExperimentConfig, out_dir: &Path, options: &CvOptions) ->
             .map(|(r, &f)| (r.id.clone(), r.patient.clone(), f))
             .collect(),
     };
-    crate::fsutil::create_dir_all(out_dir)?;
+    lungsound_infer::fsutil::create_dir_all(out_dir)?;
     check_or_write_assignment(out_dir, &assignment)?;
     write_json(&out_dir.join(CONFIG_FILE), &base)?;
 
@@ -217,7 +217,7 @@ pub fn run_cv(config: &ExperimentConfig, out_dir: &Path, options: &CvOptions) ->
             }
         }
         let path = out_dir.join(format!("oof_predictions{suffix}.csv"));
-        crate::fsutil::write_atomic(&path, csv.as_bytes())?;
+        lungsound_infer::fsutil::write_atomic(&path, csv.as_bytes())?;
     }
 
     let summary = tasks
@@ -232,7 +232,7 @@ pub fn run_cv(config: &ExperimentConfig, out_dir: &Path, options: &CvOptions) ->
         summary,
     };
     write_json(&out_dir.join(CV_FILE), &report)?;
-    crate::fsutil::write_atomic(
+    lungsound_infer::fsutil::write_atomic(
         &out_dir.join(CV_REPORT_FILE),
         markdown(&report, &base).as_bytes(),
     )?;
@@ -349,7 +349,7 @@ fn check_or_write_assignment(out_dir: &Path, assignment: &FoldAssignment) -> Res
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value).map_err(|e| Error::json(path, e))?;
     text.push('\n');
-    crate::fsutil::write_atomic(path, text.as_bytes())
+    lungsound_infer::fsutil::write_atomic(path, text.as_bytes())
 }
 
 fn markdown(report: &CvReport, config: &ExperimentConfig) -> String {

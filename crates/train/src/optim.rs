@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 
 use tch::{Tensor, nn::VarStore};
 
-use crate::config::{OptimizerConfig, OptimizerKind};
-use crate::error::{Error, Result};
+use lungsound_infer::config::{OptimizerConfig, OptimizerKind};
+use lungsound_infer::{Error, Result};
 
 const BETA1: f64 = 0.9;
 const BETA2: f64 = 0.999;

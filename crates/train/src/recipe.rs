@@ -24,10 +24,11 @@ use std::path::{Path, PathBuf};
 use lungsound_datasets::{DatasetKind, Task};
 use serde::{Deserialize, Deserializer};
 
-use crate::config::{ExperimentConfig, from_value_at, read_settings};
-use crate::error::{Error, Result};
-use crate::evaluate::{EvalSplit, EvaluateOptions, EvaluationReport, evaluate_run};
-use crate::training::{TrainOptions, TrainReport, train};
+use crate::report::TrainReport;
+use crate::training::{TrainOptions, train};
+use lungsound_infer::config::{ExperimentConfig, from_value_at, read_settings};
+use lungsound_infer::{Error, Result};
+use lungsound_infer::{EvalSplit, EvaluateOptions, EvaluationReport, evaluate_run};
 
 /// Folder of the evaluation inside the run directory.
 pub const EVAL_DIR: &str = "eval";
@@ -214,7 +215,7 @@ pub struct RecipeReport {
 pub fn run_recipe(recipe: &Recipe, run_dir: &Path, options: &TrainOptions) -> Result<RecipeReport> {
     let report = train(recipe.config.clone(), run_dir, options)?;
     if let Ok(text) = std::fs::read(&recipe.path) {
-        crate::fsutil::write_atomic(&run_dir.join(RECIPE_FILE), &text)?;
+        lungsound_infer::fsutil::write_atomic(&run_dir.join(RECIPE_FILE), &text)?;
     }
     let mut eval = EvaluateOptions::new(options.device);
     eval.cache = options.cache.clone();

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ScheduleConfig, ScheduleKind};
+use lungsound_infer::config::{ScheduleConfig, ScheduleKind};
 
 /// State of the plateau schedule (the others have none).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,12 +14,12 @@
 //! reproduced run apply it too): `augment` adds augmented clips to the
 //! training set when it is built, `training.spec_augment` masks bands and
 //! spans of every training spectrogram
-//! ([`SpecAugment`](crate::data::spec_augment::SpecAugment)),
-//! `training.mixup` mixes every batch ([`MixUp`](crate::data::mixup::MixUp));
+//! ([`SpecAugment`](crate::augment::spec_augment::SpecAugment)),
+//! `training.mixup` mixes every batch ([`MixUp`](crate::augment::mixup::MixUp));
 //! the [`TrainOptions::augmentations`] hooks run in addition (sample
 //! transforms, then SpecAugment, then MixUp, then the batch hooks).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -29,25 +29,30 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use tch::{Device, Tensor};
 
+use crate::augment::mixup::MixUp;
+use crate::augment::plan::AugmentPlan;
+use crate::augment::spec_augment::SpecAugment;
 use crate::checkpoint::{
-    self, CHECKPOINT_FILE, EpochRecord, MODEL_FILE, TrainerState, is_better, load_checkpoint,
-    save_checkpoint, write_history,
+    self, CHECKPOINT_FILE, EpochRecord, TrainerState, is_better, load_checkpoint, save_checkpoint,
+    write_history,
 };
-use crate::config::{ClassWeights, ExperimentConfig};
-use crate::data::augment::AugmentPlan;
-use crate::data::batch::BatchTransform;
-use crate::data::batch::{Augmentations, InputPipeline, soft_targets, weighted_cross_entropy};
-use crate::data::mixup::MixUp;
-use crate::data::spec_augment::SpecAugment;
-use crate::data::{
+use crate::ema::Ema;
+use crate::optim::Optimizer;
+use crate::report::TrainReport;
+use crate::schedule::LrSchedule;
+use lungsound_infer::MODEL_FILE;
+use lungsound_infer::Network;
+use lungsound_infer::config::{ClassWeights, ExperimentConfig};
+use lungsound_infer::data::batch::BatchTransform;
+use lungsound_infer::data::batch::{
+    Augmentations, InputPipeline, soft_targets, weighted_cross_entropy,
+};
+use lungsound_infer::data::{
     FeatureCache, FeatureSet, build_augmented_feature_set, build_feature_set, require_clips,
 };
-use crate::error::{Error, Result};
-use crate::evaluate::{UnitScores, score_units};
-use crate::network::{Ema, Network};
-use crate::optim::Optimizer;
-use crate::schedule::LrSchedule;
-use crate::split::{load_data, run_split};
+use lungsound_infer::scoring::{UnitScores, score_units};
+use lungsound_infer::{Error, Result};
+use lungsound_infer::{load_data, run_split};
 
 /// Called after every epoch with its record and whether it is the new best
 /// (the CLI prints a line; the library prints nothing itself).
@@ -58,7 +63,7 @@ pub type EpochCallback = std::sync::Arc<dyn Fn(&EpochRecord, bool) + Send + Sync
 pub struct TrainOptions {
     /// Where the network runs (the CLI picks it).
     pub device: Device,
-    /// Feature cache (see [`default_cache_dir`]).
+    /// Feature cache (see [`lungsound_infer::default_cache_dir`]).
     pub cache: FeatureCache,
     /// Draw progress bars on stderr.
     pub progress: bool,
@@ -94,46 +99,6 @@ impl TrainOptions {
             stop_after: None,
             on_epoch: None,
         }
-    }
-}
-
-/// The feature cache used when none is given: `RUN_DIR/../.cache/features`,
-/// shared by the runs beside each other.
-pub fn default_cache_dir(run_dir: &Path) -> PathBuf {
-    let abs = std::path::absolute(run_dir).unwrap_or_else(|_| run_dir.to_path_buf());
-    abs.parent().unwrap_or(&abs).join(".cache").join("features")
-}
-
-/// What a training call did.
-#[derive(Debug, Clone)]
-pub struct TrainReport {
-    /// The run directory.
-    pub run_dir: PathBuf,
-    /// The config as saved (normalisation and split filled in).
-    pub config: ExperimentConfig,
-    /// Every finished epoch, including those before a resume.
-    pub history: Vec<EpochRecord>,
-    /// Epoch (from 1) of `model.safetensors`.
-    pub best_epoch: Option<usize>,
-    /// True when early stopping ended the run.
-    pub stopped_early: bool,
-    /// True when every epoch is done (or early stopping ended the run).
-    pub finished: bool,
-    /// Problems with individual recordings or clips (skipped).
-    pub issues: Vec<Issue>,
-    /// Training clips (augmented ones included) and validation units.
-    pub n_train_clips: usize,
-    /// Augmented clips among `n_train_clips`.
-    pub n_augmented_clips: usize,
-    /// See `n_train_clips`.
-    pub n_val_units: usize,
-}
-
-impl TrainReport {
-    /// The best epoch's record.
-    pub fn best(&self) -> Option<&EpochRecord> {
-        let e = self.best_epoch?;
-        self.history.iter().find(|r| r.epoch == e)
     }
 }
 
@@ -177,7 +142,7 @@ pub fn train(
         ));
     }
     let created = !run_dir.exists();
-    crate::fsutil::create_dir_all(run_dir)?;
+    lungsound_infer::fsutil::create_dir_all(run_dir)?;
     let result = run(config, run_dir, options, None);
     if result.is_err() && created && !run_dir.join(CHECKPOINT_FILE).exists() {
         // Nothing to resume: do not leave a half-made run directory behind.
@@ -250,7 +215,8 @@ fn run(
         &config.features,
         config.task,
         &options.cache,
-        plan.as_ref(),
+        plan.as_ref()
+            .map(|p| p as &dyn lungsound_infer::data::ClipAugmenter),
         Some(&pb),
     )?;
     let (val_set, val_issues) = build_feature_set(
@@ -378,7 +344,7 @@ fn run(
             let labels: Vec<usize> = idx.iter().map(|&i| train_set.clips[i].label).collect();
             let inputs = pipeline.inputs(&train_set, idx, &options.augmentations.sample, &mut rng);
             let targets = soft_targets(&labels, n_classes, config.training.label_smoothing, device);
-            let mut b = crate::data::batch::Batch { inputs, targets };
+            let mut b = lungsound_infer::data::batch::Batch { inputs, targets };
             for t in &batch_transforms {
                 b = t.apply(b, &mut rng);
             }

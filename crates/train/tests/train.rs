@@ -24,12 +24,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use lungsound_datasets::{DatasetKind, Task};
-use lungsound_testutil::{sine, white_noise, write_wav_i16};
-use lungsound_train::tch::{self, Device};
-use lungsound_train::{
-    EvalSplit, EvaluateOptions, ExperimentConfig, FeatureCache, Predictor, TrainOptions,
-    evaluate_run, read_history, resume, train,
+use lungsound_infer::tch::{self, Device};
+use lungsound_infer::{
+    EvalSplit, EvaluateOptions, ExperimentConfig, FeatureCache, Predictor, evaluate_run,
 };
+use lungsound_testutil::{sine, white_noise, write_wav_i16};
+use lungsound_train::{TrainOptions, read_history, resume, train};
 
 const SR: u32 = 8000;
 const NORMAL_HZ: f64 = 300.0;

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use lungsound_train::FeatureCache;
+use lungsound_infer::FeatureCache;
 
 use crate::outcome::Outcome;
 

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use lungsound_train::{EvalSplit, EvaluateOptions};
+use lungsound_infer::{EvalSplit, EvaluateOptions};
 
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
@@ -68,9 +68,9 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
     options.cache = runtime::feature_cache(
         args.cache_dir.as_deref(),
         args.no_cache,
-        lungsound_train::default_cache_dir(&args.out),
+        lungsound_infer::default_cache_dir(&args.out),
     );
-    let report = lungsound_train::evaluate_run(&args.model, &args.data, &args.out, &options)
+    let report = lungsound_infer::evaluate_run(&args.model, &args.data, &args.out, &options)
         .with_context(|| {
             format!(
                 "cannot evaluate {} on {}",

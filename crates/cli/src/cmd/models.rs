@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use lungsound_audio::Audio;
-use lungsound_train::{CONFIG_FILE, Predictor, RecordingPrediction, tch::Device};
+use lungsound_infer::{CONFIG_FILE, Predictor, RecordingPrediction, tch::Device};
 use serde::Serialize;
 
 /// Environment variable naming the default models folder.
@@ -43,7 +43,7 @@ impl LoadedModel {
         &self,
         audio: &Audio,
         events: Option<&[(f64, f64)]>,
-    ) -> lungsound_train::Result<RecordingPrediction> {
+    ) -> lungsound_infer::Result<RecordingPrediction> {
         match &self.gate {
             Some(gate) => self.predictor.predict_gated(audio, events, &gate.predictor),
             None => self.predictor.predict(audio, events),
@@ -85,7 +85,7 @@ pub(crate) fn predict_with<'a>(
     models: impl IntoIterator<Item = &'a LoadedModel>,
     audio: &Audio,
     events: Option<&[(f64, f64)]>,
-) -> Result<FileResult, (&'a LoadedModel, lungsound_train::Error)> {
+) -> Result<FileResult, (&'a LoadedModel, lungsound_infer::Error)> {
     let models: Vec<&LoadedModel> = models.into_iter().collect();
     let mut result = FileResult {
         predictions: Vec::with_capacity(models.len()),

@@ -216,7 +216,7 @@ impl Classifier for Predictors {
         let result = predict_with(self.models.iter().map(|m| &m.model), audio, events).map_err(
             |(m, e)| match e {
                 // Nothing to classify (too short for the model's clip, events unusable).
-                lungsound_train::Error::NoData(message) => {
+                lungsound_infer::Error::NoData(message) => {
                     ClassifyError::Input(format!("model {}: {message}", m.name))
                 }
                 other => ClassifyError::Internal(format!("model {}: {other}", m.name)),

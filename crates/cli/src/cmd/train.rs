@@ -3,7 +3,7 @@
 //! model.safetensors, checkpoint.safetensors, model_card.md).
 //!
 //! Settings come from, in increasing priority: the defaults of
-//! `lungsound_train::ExperimentConfig::new` (small-cnn on log-mel), the
+//! `lungsound_infer::ExperimentConfig::new` (small-cnn on log-mel), the
 //! `--config` file (JSON or TOML, keys as in `config.json`), then the flags.
 //! `--resume RUN_DIR` continues a run from its checkpoint with the run's own
 //! config (only `--epochs` may change it).
@@ -19,10 +19,11 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use lungsound_datasets::{DatasetKind, PadMode, Task};
 use lungsound_features::FeatureKind;
-use lungsound_train::config::{
+use lungsound_infer::config::{
     BandpassSettings, ClassWeights, MixupSettings, OptimizerKind, ScheduleKind, SpecAugmentSettings,
 };
-use lungsound_train::{EvalSplit, ExperimentConfig, Recipe, TrainOptions, default_cache_dir};
+use lungsound_infer::{EvalSplit, ExperimentConfig, default_cache_dir};
+use lungsound_train::{Recipe, TrainOptions};
 
 pub(crate) mod runtime;
 
@@ -253,7 +254,7 @@ impl TrainArgs {
     /// Defaults < config file < flags.
     fn experiment(&self) -> anyhow::Result<ExperimentConfig> {
         let file: Option<serde_json::Value> = match &self.config {
-            Some(path) => Some(lungsound_train::config::read_settings(path)?),
+            Some(path) => Some(lungsound_infer::config::read_settings(path)?),
             None => None,
         };
         let from_file = |key: &str| {

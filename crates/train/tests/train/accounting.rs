@@ -2,9 +2,9 @@
 //! prediction are counted, explained, and scored as wrong.
 
 use lungsound_eval::BiocasScore;
+use lungsound_infer::tch::Device;
+use lungsound_infer::{EvaluateOptions, evaluate_run};
 use lungsound_testutil::{white_noise, write_wav_i16};
-use lungsound_train::tch::Device;
-use lungsound_train::{EvaluateOptions, evaluate_run};
 
 use crate::{SR, torch_rng, trained};
 

@@ -5,16 +5,17 @@ use std::path::Path;
 
 use lungsound_datasets::Task;
 use lungsound_features::augment::{Augmentation, Gain, Noise, PitchShift, Step};
-use lungsound_train::config::{
+use lungsound_infer::config::{
     AugmentMode, AugmentSettings, BandpassSettings, MixupMode, MixupSettings,
 };
-use lungsound_train::data::augment::AugmentPlan;
-use lungsound_train::data::{FeatureSet, build_augmented_feature_set, build_feature_set};
-use lungsound_train::tch::{self, Device};
-use lungsound_train::{
+use lungsound_infer::data::{FeatureSet, build_augmented_feature_set, build_feature_set};
+use lungsound_infer::tch::{self, Device};
+use lungsound_infer::{
     EvalSplit, EvaluateOptions, ExperimentConfig, FeatureCache, Predictor, evaluate_run, load_data,
-    read_history, resume, run_split, train,
+    run_split,
 };
+use lungsound_train::augment::plan::AugmentPlan;
+use lungsound_train::{read_history, resume, train};
 
 use super::{cpu_options, synthetic_sprsound, tiny_config, torch_rng};
 

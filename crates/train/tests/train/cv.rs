@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use lungsound_datasets::Task;
+use lungsound_infer::{FeatureCache, MODEL_FILE};
 use lungsound_train::cv::{CvOptions, FOLDS_FILE, FoldAssignment, fold_dir, run_cv};
-use lungsound_train::{FeatureCache, MODEL_FILE};
 
 use crate::{cpu_options, synthetic_sprsound, tiny_config, torch_rng};
 

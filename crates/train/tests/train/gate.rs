@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use lungsound_datasets::Task;
-use lungsound_train::tch::Device;
-use lungsound_train::{EvalSplit, EvaluateOptions, Predictor, evaluate_run, train};
+use lungsound_infer::tch::Device;
+use lungsound_infer::{EvalSplit, EvaluateOptions, Predictor, evaluate_run};
+use lungsound_train::train;
 
 use super::{cpu_options, tiny_config, tone_then_wheeze, torch_rng, trained};
 

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use lungsound_datasets::{DatasetKind, Task};
-use lungsound_train::config::{AugmentMode, MixupMode, OptimizerKind};
+use lungsound_infer::EvalSplit;
+use lungsound_infer::config::{AugmentMode, MixupMode, OptimizerKind};
 use lungsound_train::recipe::{EVAL_DIR, RECIPE_FILE};
-use lungsound_train::{EvalSplit, Recipe, read_history, run_recipe};
+use lungsound_train::{Recipe, read_history, run_recipe};
 
 use super::{cpu_options, synthetic_sprsound, torch_rng};
 
@@ -126,7 +127,7 @@ fn the_icbhi_and_sprsound_recipes_hold_the_workflow_settings() {
     }
     let c = load("sprsound-default.toml").config;
     assert_eq!(c.task, Task::EventMulti);
-    let defaults = lungsound_train::ExperimentConfig::new(c.dataset, c.task, c.data_dir.clone());
+    let defaults = lungsound_infer::ExperimentConfig::new(c.dataset, c.task, c.data_dir.clone());
     assert_eq!(
         (
             &c.features,

@@ -3,7 +3,7 @@
 //! recorded command line, and problem counting.
 
 use lungsound_datasets::{Issue, Severity};
-use lungsound_train::tch::{self, Device};
+use lungsound_infer::tch::{self, Device};
 
 /// `--device` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,11 +32,11 @@ pub fn feature_cache(
     cache_dir: Option<&std::path::Path>,
     no_cache: bool,
     default_dir: std::path::PathBuf,
-) -> lungsound_train::FeatureCache {
+) -> lungsound_infer::FeatureCache {
     match (cache_dir, no_cache) {
-        (_, true) => lungsound_train::FeatureCache::disabled(),
-        (Some(dir), false) => lungsound_train::FeatureCache::new(dir),
-        (None, false) => lungsound_train::FeatureCache::new(default_dir),
+        (_, true) => lungsound_infer::FeatureCache::disabled(),
+        (Some(dir), false) => lungsound_infer::FeatureCache::new(dir),
+        (None, false) => lungsound_infer::FeatureCache::new(default_dir),
     }
 }
 

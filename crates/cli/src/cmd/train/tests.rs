@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use clap::Parser;
-use lungsound_train::config::MixupMode;
-use lungsound_train::{EvalSplit, Recipe};
+use lungsound_infer::EvalSplit;
+use lungsound_infer::config::MixupMode;
+use lungsound_train::Recipe;
 
 use super::{TrainArgs, parse_switch};
 
@@ -95,11 +96,11 @@ fn recipe_flags_conflict_and_parse() {
     assert!(Cli::try_parse_from(["train", "--eval-split", "test"]).is_err());
     let a = args(&["--recipe", &path, "--eval-split", "test"]);
     assert_eq!(a.eval_split, Some(EvalSplit::Test));
-    assert!(parse_switch::<lungsound_train::config::BandpassSettings>("60-1300:6").is_ok());
+    assert!(parse_switch::<lungsound_infer::config::BandpassSettings>("60-1300:6").is_ok());
     assert!(
-        parse_switch::<lungsound_train::config::MixupSettings>("Off").is_ok_and(|s| s.0.is_none())
+        parse_switch::<lungsound_infer::config::MixupSettings>("Off").is_ok_and(|s| s.0.is_none())
     );
-    let err = parse_switch::<lungsound_train::config::MixupSettings>("x").unwrap_err();
+    let err = parse_switch::<lungsound_infer::config::MixupSettings>("x").unwrap_err();
     assert!(err.contains("ALPHA"), "{err}");
     // --augment-copies needs an [augment] section to act on.
     let a = args(&["--recipe", &path, "--augment-copies", "2"]);

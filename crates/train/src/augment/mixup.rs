@@ -19,9 +19,9 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution};
 use tch::{Device, Kind, Tensor};
 
-use super::batch::{Batch, BatchTransform};
-use crate::config::{MixupMode, MixupSettings};
-use crate::error::{Error, Result};
+use lungsound_infer::config::{MixupMode, MixupSettings};
+use lungsound_infer::data::batch::{Batch, BatchTransform};
+use lungsound_infer::{Error, Result};
 
 /// MixUp with fixed settings for one task.
 #[derive(Debug, Clone)]
@@ -128,7 +128,7 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
 
-    use crate::data::batch::soft_targets;
+    use lungsound_infer::data::batch::soft_targets;
 
     fn mixup(alpha: f64, mode: MixupMode) -> MixUp {
         let settings = MixupSettings {

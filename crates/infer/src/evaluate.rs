@@ -1,8 +1,7 @@
-//! Scoring a network on a [`FeatureSet`], and [`evaluate_run`]: a saved run
-//! on a dataset folder → `metrics.json`, `predictions.csv` and the report.
+//! [`evaluate_run`]: a saved run on a dataset folder → `metrics.json`,
+//! `predictions.csv` and the report.
 //!
-//! A unit's (event's or record's) probabilities are the mean of its clips'
-//! softmax outputs; its prediction is their argmax. Everything here is
+//! A unit's probabilities and prediction come from [`crate::scoring`]. Everything here is
 //! deterministic for a given device and thread count, so evaluating the same
 //! run on the same data twice writes byte-identical `metrics.json` and
 //! `predictions.csv`.
@@ -13,194 +12,21 @@ use std::path::{Path, PathBuf};
 use lungsound_datasets::{DatasetKind, Issue, Level, Recording, Split, Task};
 use lungsound_eval::{BiocasScore, IcbhiScore, Metrics};
 use lungsound_report::Unscored;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tch::{Device, Kind, Tensor};
 
 use crate::accounting::{UnitAccount, account_units};
-use crate::checkpoint::MODEL_FILE;
 use crate::config::ExperimentConfig;
-use crate::data::batch::InputPipeline;
-use crate::data::{FeatureCache, FeatureSet, build_feature_set, require_clips};
+use crate::data::{FeatureSet, build_feature_set, require_clips};
 use crate::error::{Error, Result};
-use crate::network::Network;
+use crate::options::{EvalSplit, EvaluateOptions};
+use crate::report::{ScoredTask, write_evaluation_report};
+use crate::scoring::{class_names, clip_probabilities, load_network, unit_probabilities};
 use crate::split::{load_data, run_split};
 
 /// File names written by [`evaluate_run`].
 pub const METRICS_FILE: &str = "metrics.json";
 /// See [`METRICS_FILE`].
 pub const PREDICTIONS_FILE: &str = "predictions.csv";
-
-/// Softmax probabilities `[n_clips][n_classes]` of every clip of `set`.
-pub(crate) fn clip_probabilities(
-    net: &Network,
-    pipeline: &InputPipeline,
-    set: &FeatureSet,
-    batch_size: usize,
-) -> Vec<Vec<f32>> {
-    let mut rng = ChaCha8Rng::seed_from_u64(0); // unused: no transforms at evaluation
-    let indices: Vec<usize> = (0..set.len()).collect();
-    let mut out = Vec::with_capacity(set.len());
-    tch::no_grad(|| {
-        for idx in indices.chunks(batch_size.max(1)) {
-            let x = pipeline.inputs(set, idx, &[], &mut rng);
-            out.extend(probabilities(net, &x));
-        }
-    });
-    out
-}
-
-/// Softmax rows of the network's output for inputs `x` (eval mode, no grad).
-pub(crate) fn probabilities(net: &Network, x: &Tensor) -> Vec<Vec<f32>> {
-    let p = tch::no_grad(|| net.forward(x, false).softmax(-1, Kind::Float))
-        .to_device(Device::Cpu)
-        .contiguous();
-    let n_classes = p.size().get(1).copied().unwrap_or(1).max(1) as usize;
-    let flat = Vec::<f32>::try_from(&p.flatten(0, -1)).unwrap_or_default();
-    flat.chunks_exact(n_classes).map(<[f32]>::to_vec).collect()
-}
-
-/// Mean of clip probabilities per unit (f64 sums, then f32).
-pub(crate) fn unit_probabilities(set: &FeatureSet, clip_probs: &[Vec<f32>]) -> Vec<Vec<f32>> {
-    let n_classes = clip_probs.first().map_or(0, Vec::len);
-    let mut sums = vec![vec![0f64; n_classes]; set.units.len()];
-    let mut counts = vec![0usize; set.units.len()];
-    for (clip, p) in set.clips.iter().zip(clip_probs) {
-        counts[clip.unit] += 1;
-        for (s, &v) in sums[clip.unit].iter_mut().zip(p) {
-            *s += f64::from(v);
-        }
-    }
-    sums.into_iter()
-        .zip(counts)
-        .map(|(s, n)| {
-            s.into_iter()
-                .map(|v| (v / n.max(1) as f64) as f32)
-                .collect()
-        })
-        .collect()
-}
-
-/// Metrics and loss of a network on the units of a set.
-#[derive(Debug, Clone)]
-pub(crate) struct UnitScores {
-    pub metrics: Metrics,
-    /// Class-weighted negative log-likelihood of the unit probabilities.
-    pub loss: f64,
-}
-
-/// Scores `net` on `set`'s units.
-pub(crate) fn score_units(
-    net: &Network,
-    pipeline: &InputPipeline,
-    set: &FeatureSet,
-    task: Task,
-    class_weights: &[f32],
-    batch_size: usize,
-) -> Result<UnitScores> {
-    let probs = unit_probabilities(set, &clip_probabilities(net, pipeline, set, batch_size));
-    let labels: Vec<usize> = set.units.iter().map(|u| u.label).collect();
-    let (mut num, mut den) = (0f64, 0f64);
-    for (p, &y) in probs.iter().zip(&labels) {
-        let w = f64::from(class_weights[y]);
-        num += w * -(f64::from(p[y]).max(1e-7)).ln();
-        den += w;
-    }
-    let names = class_names(task);
-    let metrics = lungsound_eval::evaluate(&labels, &probs, &names, task.normal_class())?;
-    Ok(UnitScores {
-        metrics,
-        loss: if den > 0.0 { num / den } else { 0.0 },
-    })
-}
-
-pub(crate) fn class_names(task: Task) -> Vec<String> {
-    task.class_names()
-        .iter()
-        .map(|s| (*s).to_string())
-        .collect()
-}
-
-/// Which recordings of the data folder [`evaluate_run`] uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum EvalSplit {
-    /// Every recording with audio.
-    #[default]
-    All,
-    /// The run's training recordings (same patient-wise split as training).
-    Train,
-    /// The run's validation recordings (same patient-wise split as training).
-    Val,
-    /// ICBHI's official test split.
-    Test,
-}
-
-impl EvalSplit {
-    /// A phrase for reports: which recordings were evaluated.
-    pub fn describe(self) -> &'static str {
-        match self {
-            EvalSplit::All => "all recordings",
-            EvalSplit::Train => "the run's patient-wise training split",
-            EvalSplit::Val => "the run's patient-wise validation split",
-            EvalSplit::Test => "official test split",
-        }
-    }
-}
-
-impl std::str::FromStr for EvalSplit {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "all" => Ok(Self::All),
-            "train" => Ok(Self::Train),
-            "val" => Ok(Self::Val),
-            "test" => Ok(Self::Test),
-            _ => Err(Error::InvalidConfig(format!(
-                "unknown split {s:?}; expected all, train, val or test"
-            ))),
-        }
-    }
-}
-
-/// How to evaluate.
-#[derive(Debug, Clone)]
-pub struct EvaluateOptions {
-    /// Where the network runs.
-    pub device: Device,
-    /// Feature cache.
-    pub cache: FeatureCache,
-    /// Which recordings.
-    pub split: EvalSplit,
-    /// Clips per forward pass.
-    pub batch_size: usize,
-    /// The command line, for the report (empty: not recorded).
-    pub command: String,
-    /// Score on this task instead of the model's own: the model's task or a
-    /// coarsening of it ([`Task::class_map_to`], e.g. a 1-2 model on 1-1),
-    /// with the fine classes' probabilities summed. `None`: the model's task.
-    pub task: Option<Task>,
-    /// A Normal-vs-abnormal run (e.g. task 1-1) that decides each unit's
-    /// probability of Normal, while the evaluated model splits the rest over
-    /// its abnormal classes (two-stage scoring; see `gate.rs`). `None`: the
-    /// model alone.
-    pub gate: Option<PathBuf>,
-}
-
-impl EvaluateOptions {
-    /// All recordings, no cache, batches of 64.
-    pub fn new(device: Device) -> Self {
-        Self {
-            device,
-            cache: FeatureCache::disabled(),
-            split: EvalSplit::All,
-            batch_size: 64,
-            command: String::new(),
-            task: None,
-            gate: None,
-        }
-    }
-}
 
 /// What [`evaluate_run`] measured and wrote.
 #[derive(Debug, Clone)]
@@ -340,13 +166,13 @@ pub fn evaluate_run(
         predictions_csv(&set, &probs, task).as_bytes(),
     )?;
     let mut files = vec![metrics_path, predictions_path];
-    files.extend(crate::card::write_evaluation_report(
+    files.extend(write_evaluation_report(
         out_dir,
         run_dir,
         data_dir,
         options,
         &config,
-        crate::card::ScoredTask {
+        ScoredTask {
             task,
             metrics: &metrics,
             unscored: Some(unscored_for_report(&account, &scored_only)),
@@ -389,32 +215,6 @@ fn fold_probabilities(probs: &[Vec<f32>], class_map: &[usize], n_coarse: usize) 
             folded.into_iter().map(|v| v as f32).collect()
         })
         .collect()
-}
-
-/// The network of a run (its `model.safetensors`) and its input pipeline.
-pub(crate) fn load_network(
-    run_dir: &Path,
-    config: &ExperimentConfig,
-    device: Device,
-) -> Result<(Network, InputPipeline)> {
-    let norm = config.normalization.as_ref().ok_or_else(|| {
-        Error::run_dir(
-            run_dir,
-            "config.json lacks the input normalization (an unfinished run?)",
-        )
-    })?;
-    let weights = run_dir.join(MODEL_FILE);
-    if !weights.is_file() {
-        return Err(Error::run_dir(
-            run_dir,
-            format!("no {MODEL_FILE} (has an epoch finished?)"),
-        ));
-    }
-    let mut net = Network::new(&config.model_config()?, device)?;
-    net.load(&weights)?;
-    let shape = config.features.spectrogram_shape()?;
-    let pipeline = InputPipeline::new(norm, shape, config.features.input_size, device);
-    Ok((net, pipeline))
 }
 
 /// The CSV text of `predictions.csv`: `record`, (`event_index`, `start_s`, `end_s` for

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The temporary name `path` is written under before the rename.
-pub(crate) fn temp_path(path: &Path) -> PathBuf {
+pub fn temp_path(path: &Path) -> PathBuf {
     let mut name = path
         .file_name()
         .map(|n| n.to_os_string())
@@ -18,7 +18,7 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
 /// Writes `bytes` to `path` atomically: to a temporary file in the same
 /// directory, flushed to disk, then renamed over `path`. A reader (or a run
 /// killed mid-write) sees either the old file or the new one, never half.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = temp_path(path);
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
@@ -33,7 +33,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Renames `from` to `to` (replacing it), removing `from` on failure.
-pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
+pub fn rename(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to).map_err(|e| {
         let _ = std::fs::remove_file(from);
         Error::io(to, e)
@@ -41,13 +41,13 @@ pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// `create_dir_all` with the path in the error.
-pub(crate) fn create_dir_all(dir: &Path) -> Result<()> {
+pub fn create_dir_all(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
 }
 
 /// FNV-1a 64-bit hash: stable across Rust versions and platforms (unlike
 /// `DefaultHasher`), which the feature cache's file names rely on.
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         hash ^= u64::from(b);

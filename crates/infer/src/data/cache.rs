@@ -232,6 +232,14 @@ fn parse(bytes: &[u8], shape: [usize; 2]) -> Option<RecordingClips> {
     })
 }
 
+/// The feature cache used when none is given: `RUN_DIR/../.cache/features`
+/// (or `EVAL_DIR/../.cache/features`),
+/// shared by the runs beside each other.
+pub fn default_cache_dir(run_dir: &Path) -> PathBuf {
+    let abs = std::path::absolute(run_dir).unwrap_or_else(|_| run_dir.to_path_buf());
+    abs.parent().unwrap_or(&abs).join(".cache").join("features")
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

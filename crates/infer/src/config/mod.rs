@@ -250,7 +250,7 @@ impl ExperimentConfig {
 
 /// Deserializes `value`; an error names `path` and the key path inside it
 /// (e.g. `features.spectrogram: unknown field `n_mel``).
-pub(crate) fn from_value_at<T: serde::de::DeserializeOwned>(
+pub fn from_value_at<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
     path: &Path,
 ) -> Result<T> {

@@ -16,15 +16,13 @@
 //!
 //! Audio path of every clip: decode → resample to `sample_rate` → band-pass
 //! (`features.bandpass`, [`preprocess`]) → cut → fit to `clip_seconds` →
-//! spectrogram. A training set may add augmented clips ([`augment`]).
+//! spectrogram. A training set may add augmented clips ([`ClipAugmenter`]).
 
-pub mod augment;
+mod augmenter;
 pub mod batch;
 mod cache;
 pub mod clips;
 pub mod f16;
-pub mod mixup;
-pub mod spec_augment;
 
 use std::path::Path;
 
@@ -33,9 +31,9 @@ use lungsound_datasets::{Issue, Level, Recording, Task, fit_spans};
 use lungsound_features::FeatureExtractor;
 use rayon::prelude::*;
 
-use augment::AugmentPlan;
-pub use cache::FeatureCache;
+pub use augmenter::ClipAugmenter;
 pub(crate) use cache::RecordingClips;
+pub use cache::{FeatureCache, default_cache_dir};
 use clips::{ClipSpan, clip_labels, cut_clip, event_spans, window_spans};
 
 use crate::config::{FeatureSettings, Normalization};
@@ -71,7 +69,7 @@ pub struct Clip {
     /// Source span in the recording.
     pub span: ClipSpan,
     /// `Some(copy)` for an augmented training clip (copy number of its
-    /// source clip, see [`augment`]); `None` for a clip of the recording as is.
+    /// source clip, see [`ClipAugmenter`]); `None` for a clip of the recording as is.
     pub augmented: Option<usize>,
 }
 
@@ -200,7 +198,7 @@ pub fn build_augmented_feature_set(
     settings: &FeatureSettings,
     task: Task,
     cache: &FeatureCache,
-    augment: Option<&AugmentPlan<'_>>,
+    augment: Option<&dyn ClipAugmenter>,
     progress: Option<&ProgressBar>,
 ) -> Result<(FeatureSet, Vec<Issue>)> {
     let extractor = settings.extractor()?;
@@ -372,7 +370,7 @@ fn recording_clips(
     extractor: &FeatureExtractor,
     shape: [usize; 2],
     cache: &FeatureCache,
-    augment: Option<&AugmentPlan<'_>>,
+    augment: Option<&dyn ClipAugmenter>,
 ) -> Result<Option<RecordingOutput>, Issue> {
     let Some(audio_path) = rec.audio_path.as_deref() else {
         return Ok(None);
@@ -582,7 +580,7 @@ fn cache_key(
 }
 
 /// Fails with [`Error::NoData`] when `set` is empty.
-pub(crate) fn require_clips(set: &FeatureSet, what: &str) -> Result<()> {
+pub fn require_clips(set: &FeatureSet, what: &str) -> Result<()> {
     if set.is_empty() {
         return Err(Error::NoData(format!(
             "no {what} clips with a class for this task"

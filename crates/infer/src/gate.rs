@@ -21,9 +21,8 @@ use lungsound_datasets::Recording;
 use crate::config::ExperimentConfig;
 use crate::data::{FeatureSet, build_feature_set, require_clips};
 use crate::error::{Error, Result};
-use crate::evaluate::{
-    EvalSplit, EvaluateOptions, clip_probabilities, load_network, unit_probabilities,
-};
+use crate::options::{EvalSplit, EvaluateOptions};
+use crate::scoring::{clip_probabilities, load_network, unit_probabilities};
 
 /// Checks that the run in `gate_dir` can gate a model of `scored`: same
 /// dataset, a two-class task whose class 0 is Normal, and one that the

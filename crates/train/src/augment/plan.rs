@@ -1,7 +1,7 @@
 //! Audio augmentation of the training split, done once when the training
-//! [`FeatureSet`](super::FeatureSet) is built: every selected clip gets
+//! [`FeatureSet`](lungsound_infer::data::FeatureSet) is built: every selected clip gets
 //! extra clips computed from augmented audio (see
-//! [`AugmentSettings`](crate::config::AugmentSettings) for the rules and the
+//! [`AugmentSettings`] for the rules and the
 //! seeds). The extra clips are cached beside the originals, under a key
 //! that adds the augmentation settings, the seed and the list of
 //! (clip, copy) pairs to the recording's own key.
@@ -10,9 +10,10 @@ use lungsound_datasets::{Task, fit_length};
 use lungsound_features::FeatureExtractor;
 use lungsound_features::augment::derive_seed;
 
-use super::clips::{ClipSpan, span_samples};
-use super::f16;
-use crate::config::{AugmentSettings, FeatureSettings};
+use lungsound_infer::config::{AugmentSettings, FeatureSettings};
+use lungsound_infer::data::ClipAugmenter;
+use lungsound_infer::data::clips::{ClipSpan, span_samples};
+use lungsound_infer::data::f16;
 
 /// What to augment in a training set: the settings and the run's seed
 /// (`training.seed`), from which every copy's seed is derived.
@@ -24,11 +25,11 @@ pub struct AugmentPlan<'a> {
     pub seed: u64,
 }
 
-impl AugmentPlan<'_> {
+impl ClipAugmenter for AugmentPlan<'_> {
     /// The extra clips of one recording: `(k, copy)` for every clip `k`
     /// whose class (`labels[k]`; `None`: not used) is selected, copies in
     /// `0..clips_per_source()`.
-    pub fn jobs(&self, task: Task, labels: &[Option<usize>]) -> Vec<(usize, usize)> {
+    fn jobs(&self, task: Task, labels: &[Option<usize>]) -> Vec<(usize, usize)> {
         let n = self.settings.clips_per_source();
         labels
             .iter()
@@ -38,29 +39,20 @@ impl AugmentPlan<'_> {
             .collect()
     }
 
-    /// The seed of extra clip `copy` of the clip at `span` of `record`.
-    pub fn clip_seed(&self, record: &str, span: &ClipSpan, copy: usize) -> u64 {
-        let key = match span.event_index {
-            Some(i) => format!("{record}#{i}"),
-            None => format!("{record}@{:.6}", span.start_s),
-        };
-        derive_seed(self.seed, &key, copy as u64)
-    }
-
     /// The cache key of a recording's extra clips, from its own `base` key.
-    pub(crate) fn cache_key(&self, base: u64, jobs: &[(usize, usize)]) -> u64 {
+    fn cache_key(&self, base: u64, jobs: &[(usize, usize)]) -> u64 {
         let key = serde_json::json!({
             "base": base.to_string(),
             "augment": self.settings,
             "seed": self.seed.to_string(),
             "jobs": jobs,
         });
-        crate::fsutil::fnv1a(key.to_string().as_bytes())
+        lungsound_infer::fsutil::fnv1a(key.to_string().as_bytes())
     }
 
     /// The f16 spectrograms of the extra clips `jobs` of one recording
     /// (`samples`: its preprocessed audio; `spans`: its clips), in order.
-    pub(crate) fn compute(
+    fn compute(
         &self,
         record: &str,
         samples: &[f32],
@@ -92,12 +84,23 @@ impl AugmentPlan<'_> {
     }
 }
 
+impl AugmentPlan<'_> {
+    /// The seed of extra clip `copy` of the clip at `span` of `record`.
+    pub fn clip_seed(&self, record: &str, span: &ClipSpan, copy: usize) -> u64 {
+        let key = match span.event_index {
+            Some(i) => format!("{record}#{i}"),
+            None => format!("{record}@{:.6}", span.start_s),
+        };
+        derive_seed(self.seed, &key, copy as u64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::config::AugmentMode;
     use lungsound_features::augment::{Augmentation, Gain, Step};
+    use lungsound_infer::config::AugmentMode;
 
     #[test]
     fn jobs_follow_the_classes_and_seeds_differ_per_copy() {

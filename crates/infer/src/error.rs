@@ -87,7 +87,7 @@ pub enum Error {
 
 impl Error {
     /// Wraps an I/O error with the path it happened on.
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
             source,
@@ -95,7 +95,7 @@ impl Error {
     }
 
     /// Wraps a JSON error with the file it happened on.
-    pub(crate) fn json(path: impl Into<PathBuf>, source: serde_json::Error) -> Self {
+    pub fn json(path: impl Into<PathBuf>, source: serde_json::Error) -> Self {
         Error::Json {
             path: path.into(),
             source,
@@ -103,7 +103,7 @@ impl Error {
     }
 
     /// Wraps a libtorch error with what was being done.
-    pub(crate) fn torch(context: impl Into<String>, source: tch::TchError) -> Self {
+    pub fn torch(context: impl Into<String>, source: tch::TchError) -> Self {
         Error::Torch {
             context: context.into(),
             source,
@@ -111,7 +111,7 @@ impl Error {
     }
 
     /// A problem with a run directory or a file in it.
-    pub(crate) fn run_dir(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+    pub fn run_dir(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Error::RunDir {
             path: path.into(),
             message: message.into(),

@@ -23,8 +23,8 @@ use crate::data::batch::InputPipeline;
 use crate::data::clips::{ClipSpan, window_spans};
 use crate::data::{compute_clips, f16};
 use crate::error::{Error, Result};
-use crate::evaluate::{load_network, probabilities};
 use crate::network::Network;
+use crate::scoring::{load_network, probabilities};
 
 /// Clips per forward pass at prediction time.
 const PREDICT_BATCH: usize = 32;

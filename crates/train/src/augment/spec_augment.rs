@@ -14,9 +14,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use tch::Tensor;
 
-use super::batch::{Batch, BatchTransform};
-use crate::config::SpecAugmentSettings;
-use crate::error::Result;
+use lungsound_infer::Result;
+use lungsound_infer::config::SpecAugmentSettings;
+use lungsound_infer::data::batch::{Batch, BatchTransform};
 
 /// Frequency and time masking with fixed settings.
 #[derive(Debug, Clone)]
