@@ -9,6 +9,7 @@ use anyhow::Context;
 use lungsound_train::cv::{CV_REPORT_FILE, CvOptions, run_cv};
 use lungsound_train::{Recipe, TrainOptions};
 
+use super::train::experiment::ExperimentFlags;
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
 
@@ -59,14 +60,12 @@ pub fn run(args: CvArgs) -> anyhow::Result<Outcome> {
     runtime::set_threads(args.threads)?;
     let device = runtime::device(args.device)?;
     let recipe = Recipe::load(&args.recipe)?;
-    let mut config = recipe.config.clone();
-    if let Some(data) = &args.data {
-        config.data_dir = data.clone();
-    }
-    if let Some(epochs) = args.epochs {
-        config.training.epochs = epochs;
-    }
-    config.command = runtime::command_line();
+    let overrides = ExperimentFlags {
+        data: args.data.clone(),
+        epochs: args.epochs,
+        ..ExperimentFlags::default()
+    };
+    let config = overrides.recipe_experiment(&recipe)?;
     let mut train = TrainOptions::new(device);
     train.progress = !args.quiet;
     train.cache = runtime::feature_cache(

@@ -17,171 +17,43 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use lungsound_datasets::{DatasetKind, PadMode, Task};
-use lungsound_features::FeatureKind;
-use lungsound_infer::config::{
-    BandpassSettings, ClassWeights, MixupSettings, OptimizerKind, ScheduleKind, SpecAugmentSettings,
-};
-use lungsound_infer::{EvalSplit, ExperimentConfig, default_cache_dir};
+use lungsound_infer::{EvalSplit, default_cache_dir};
 use lungsound_train::{Recipe, TrainOptions};
 
+pub(crate) mod experiment;
 pub(crate) mod runtime;
 
 use crate::outcome::Outcome;
+use experiment::ExperimentFlags;
 use runtime::DeviceArg;
 
 /// Arguments of `lungsound train`.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Dataset format of --data: sprsound or icbhi [default: detected from the folder].
-    #[arg(long, value_name = "KIND")]
-    dataset: Option<DatasetKind>,
-    /// Training data folder (ICBHI: only its official train split is used).
-    #[arg(long, value_name = "DIR")]
-    data: Option<PathBuf>,
-    /// Task: 1-1, 1-2 (events), 2-1, 2-2 (records), cycles4 (ICBHI cycles).
-    #[arg(long)]
-    task: Option<Task>,
-    /// Network architecture: small-cnn, vgg16, vgg19, resnet18, resnet152v2,
-    /// mobilenetv3-large, inceptionv3, dualnet [default: small-cnn].
-    #[arg(long, value_name = "NAME")]
-    arch: Option<String>,
-    /// small-cnn channel width multiplier [default: 0.5].
-    #[arg(long, value_name = "W", help_heading = "Model")]
-    width_multiplier: Option<f64>,
-    /// Dropout before the classifier [default: 0.3].
-    #[arg(long, value_name = "P", help_heading = "Model")]
-    dropout: Option<f64>,
-    /// Initial weights (e.g. torchvision ImageNet safetensors / .pth).
-    #[arg(long, value_name = "FILE", help_heading = "Model")]
-    pretrained: Option<PathBuf>,
-    /// Freeze the parameters before this layer (e.g. layer3).
-    #[arg(long, value_name = "LAYER", help_heading = "Model")]
-    freeze_until: Option<String>,
+    /// The experiment: dataset, model, features, optimisation, augmentation.
+    #[command(flatten)]
+    pub(crate) experiment: ExperimentFlags,
     /// Run directory to create.
-    #[arg(long, value_name = "RUN_DIR")]
+    // display_order: in `--help`, the run's own options follow --dataset … --arch (which come
+    // from the flattened experiment flags) and precede the global --strict / -v.
+    #[arg(long, value_name = "RUN_DIR", display_order = 4)]
     out: Option<PathBuf>,
     /// Settings file (JSON or TOML, keys as in config.json); flags override it.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", display_order = 5)]
     config: Option<PathBuf>,
     /// Run a recipe (TOML: the whole experiment plus [evaluate]): train, then
     /// evaluate into RUN_DIR/eval/. Flags override its values.
-    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    #[arg(long, value_name = "FILE", conflicts_with = "config", display_order = 6)]
     recipe: Option<PathBuf>,
     /// Continue the run in RUN_DIR from its last checkpoint.
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["dataset", "data", "task", "out", "config", "recipe"])]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["dataset", "data", "task", "out", "config", "recipe"], display_order = 7)]
     resume: Option<PathBuf>,
-
-    /// Spectrogram: mel, stft or logstft [default: mel, in dB].
-    #[arg(long, value_name = "KIND", help_heading = "Features")]
-    features: Option<FeatureKind>,
-    /// Number of mel bands, 1–1024 [default: 64].
-    #[arg(long, value_name = "N", help_heading = "Features", value_parser = crate::limits::mel_bands)]
-    n_mels: Option<usize>,
-    /// FFT size in samples, 2–65536 [default: 512].
-    #[arg(long, value_name = "N", help_heading = "Features", value_parser = crate::limits::fft_size)]
-    n_fft: Option<usize>,
-    /// Samples between frames, 1–65536 [default: 128 for events, 256 for records].
-    #[arg(long, value_name = "N", help_heading = "Features", value_parser = crate::limits::hop_size)]
-    hop_length: Option<usize>,
-    /// Lowest mel frequency (Hz) [default: 50].
-    #[arg(long, value_name = "HZ", help_heading = "Features")]
-    fmin: Option<f32>,
-    /// Highest mel frequency (Hz) [default: sample_rate / 2].
-    #[arg(long, value_name = "HZ", help_heading = "Features")]
-    fmax: Option<f32>,
-    /// Resample audio to this rate (Hz), 1000–384000 [default: 8000].
-    #[arg(long, value_name = "HZ", help_heading = "Features", value_parser = crate::limits::sample_rate)]
-    sample_rate: Option<u32>,
-    /// Clip length in seconds (events: each event fitted to it; records:
-    /// window length) [default: 2 for events, 8 for records].
-    #[arg(long, value_name = "S", help_heading = "Features")]
-    clip_seconds: Option<f64>,
-    /// Hop between windows of a recording (s) [default: clip_seconds / 2].
-    #[arg(long, value_name = "S", help_heading = "Features")]
-    window_hop_seconds: Option<f64>,
-    /// Padding of short clips: zero or repeat [default: repeat].
-    #[arg(long, value_name = "MODE", help_heading = "Features")]
-    pad: Option<PadMode>,
-    /// Resize spectrograms to HxW before the network (e.g. 224x224).
-    #[arg(long, value_name = "HxW", value_parser = parse_size, help_heading = "Features")]
-    input_size: Option<[usize; 2]>,
-    /// Butterworth band-pass before clipping, LOW-HIGH[:ORDER] in Hz (e.g.
-    /// 60-1300:6; order 4 if left out), or `off`.
-    #[arg(long, value_name = "LOW-HIGH[:ORDER]", value_parser = parse_switch::<BandpassSettings>, help_heading = "Features")]
-    bandpass: Option<Switch<BandpassSettings>>,
-    /// Event tasks: leave out events longer than S seconds (0: keep all).
-    #[arg(long, value_name = "S", help_heading = "Features")]
-    max_event_seconds: Option<f64>,
     /// Feature cache folder [default: RUN_DIR/../.cache/features].
     #[arg(long, value_name = "DIR", help_heading = "Features")]
     cache_dir: Option<PathBuf>,
     /// Do not read or write the feature cache.
     #[arg(long, help_heading = "Features")]
     no_cache: bool,
-
-    /// adam, adamw, sgd or rmsprop [default: adamw].
-    #[arg(long, value_name = "NAME", help_heading = "Optimization")]
-    optimizer: Option<OptimizerKind>,
-    /// Peak learning rate [default: 0.001].
-    #[arg(long, value_name = "LR", help_heading = "Optimization")]
-    lr: Option<f64>,
-    /// Momentum of sgd / rmsprop [default: 0.9].
-    #[arg(long, value_name = "M", help_heading = "Optimization")]
-    momentum: Option<f64>,
-    /// Weight decay (decoupled for adamw) [default: 0.01].
-    #[arg(long, value_name = "W", help_heading = "Optimization")]
-    weight_decay: Option<f64>,
-    /// constant, cosine, step or plateau [default: cosine].
-    #[arg(long, value_name = "NAME", help_heading = "Optimization")]
-    schedule: Option<ScheduleKind>,
-    /// Linear warmup length in epochs [default: 1].
-    #[arg(long, value_name = "EPOCHS", help_heading = "Optimization")]
-    warmup_epochs: Option<f64>,
-    /// Samples per batch, 1–4096 [default: 64].
-    #[arg(long, value_name = "N", help_heading = "Optimization", value_parser = crate::limits::batch_size)]
-    batch_size: Option<usize>,
-    /// Maximum number of epochs [default: 30].
-    #[arg(long, value_name = "N", help_heading = "Optimization")]
-    epochs: Option<usize>,
-    /// Stop after N epochs without a better validation Score (0: never) [default: 10].
-    #[arg(long, value_name = "N", help_heading = "Optimization")]
-    patience: Option<usize>,
-    /// Loss weights: off, inverse (class frequency) or sqrt (its square root) [default: inverse].
-    #[arg(long, value_name = "MODE", help_heading = "Optimization")]
-    class_weights: Option<ClassWeights>,
-    /// Decay of the weight EMA that is validated and saved (0: off) [default: 0.995].
-    #[arg(long, value_name = "D", help_heading = "Optimization")]
-    ema_decay: Option<f64>,
-    /// Label smoothing [default: 0].
-    #[arg(long, value_name = "E", help_heading = "Optimization")]
-    label_smoothing: Option<f64>,
-    /// Seed of initialisation, shuffling and dropout [default: 42].
-    #[arg(long, help_heading = "Optimization")]
-    seed: Option<u64>,
-    /// Fraction of recordings (whole patients) for validation [default: 0.2].
-    #[arg(long, value_name = "F", help_heading = "Optimization")]
-    val_fraction: Option<f64>,
-    /// Seed of the patient-wise split [default: 2022].
-    #[arg(long, value_name = "SEED", help_heading = "Optimization")]
-    split_seed: Option<u64>,
-
-    /// MixUp of training batches: ALPHA[:MODE] with MODE soft or hard-pair
-    /// (e.g. 0.2:hard-pair), or `off` [default: off].
-    #[arg(long, value_name = "ALPHA[:MODE]", value_parser = parse_switch::<MixupSettings>, help_heading = "Augmentation")]
-    mixup: Option<Switch<MixupSettings>>,
-    /// SpecAugment masking of training spectrograms:
-    /// FREQ_MASKS:FREQ_WIDTH:TIME_MASKS:TIME_WIDTH (widths in input rows /
-    /// columns, e.g. 2:8:2:16), or `off` [default: off].
-    #[arg(long, value_name = "F:FW:T:TW", value_parser = parse_switch::<SpecAugmentSettings>, help_heading = "Augmentation")]
-    spec_augment: Option<Switch<SpecAugmentSettings>>,
-    /// Augmented copies per selected training clip (the [augment] section of
-    /// the recipe or --config file says which classes and transforms).
-    #[arg(long, value_name = "N", help_heading = "Augmentation")]
-    augment_copies: Option<usize>,
-    /// Drop the [augment] section of the recipe or --config file.
-    #[arg(long, help_heading = "Augmentation")]
-    no_augment: bool,
 
     /// Recipe runs: evaluate on this folder instead of the recipe's [evaluate] data.
     #[arg(long, value_name = "DIR", requires = "recipe", help_heading = "Recipe")]
@@ -204,234 +76,6 @@ pub struct TrainArgs {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
-}
-
-fn parse_size(s: &str) -> Result<[usize; 2], String> {
-    let (h, w) = s
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("expected HxW such as 224x224, got {s:?}"))?;
-    let n = |v: &str| {
-        v.trim()
-            .parse::<usize>()
-            .map_err(|_| format!("{v:?} in {s:?} is not a size"))
-    };
-    Ok([n(h)?, n(w)?])
-}
-
-/// A flag value that can also be `off` (`Switch(None)`).
-#[derive(Debug, Clone)]
-pub struct Switch<T>(Option<T>);
-
-fn parse_switch<T: std::str::FromStr>(s: &str) -> Result<Switch<T>, String>
-where
-    T::Err: std::fmt::Display,
-{
-    if ["off", "none"].contains(&s.trim().to_ascii_lowercase().as_str()) {
-        return Ok(Switch(None));
-    }
-    s.parse::<T>()
-        .map(|v| Switch(Some(v)))
-        .map_err(|e| e.to_string())
-}
-
-impl TrainArgs {
-    /// The recipe's experiment with the flags applied over it.
-    fn recipe_experiment(&self, recipe: &Recipe) -> anyhow::Result<ExperimentConfig> {
-        let mut c = recipe.config.clone();
-        if let Some(dataset) = self.dataset {
-            c.dataset = dataset;
-        }
-        if let Some(task) = self.task {
-            c.task = task;
-        }
-        if let Some(data) = &self.data {
-            c.data_dir = data.clone();
-        }
-        self.apply_flags(c)
-            .with_context(|| format!("recipe {}", recipe.path.display()))
-    }
-
-    /// Defaults < config file < flags.
-    fn experiment(&self) -> anyhow::Result<ExperimentConfig> {
-        let file: Option<serde_json::Value> = match &self.config {
-            Some(path) => Some(lungsound_infer::config::read_settings(path)?),
-            None => None,
-        };
-        let from_file = |key: &str| {
-            file.as_ref()
-                .and_then(|f| f.get(key))
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        };
-        let data = match (&self.data, from_file("data_dir")) {
-            (Some(d), _) => d.clone(),
-            (None, Some(d)) => PathBuf::from(d),
-            (None, None) => bail!("--data DIR is required"),
-        };
-        // The flag (or config file) overrides; otherwise the folder says what it is, as
-        // for `analyze` and `segment`.
-        let dataset = match (self.dataset, from_file("dataset")) {
-            (Some(d), _) => d,
-            (None, Some(d)) => d.parse()?,
-            (None, None) => match lungsound_datasets::detect(&data) {
-                Ok(kind @ (DatasetKind::SprSound | DatasetKind::Icbhi)) => kind,
-                Ok(other) => bail!(
-                    "{} looks like a {} of recordings without SPRSound or ICBHI annotations; \
-                     training needs one of those (or --dataset)",
-                    data.display(),
-                    other.display_name()
-                ),
-                Err(e) => {
-                    return Err(anyhow::Error::new(e)
-                        .context(format!("cannot tell what dataset {} is", data.display())));
-                }
-            },
-        };
-        let task = match (self.task, from_file("task")) {
-            (Some(t), _) => t,
-            (None, Some(t)) => t.parse()?,
-            (None, None) if dataset == DatasetKind::Icbhi => Task::Cycles4,
-            (None, None) => bail!("--task 1-1|1-2|2-1|2-2 is required"),
-        };
-        let mut c = ExperimentConfig::new(dataset, task, data.clone());
-        if let Some(path) = &self.config {
-            c = c.merge_file(path)?;
-        }
-        c.dataset = dataset;
-        c.task = task;
-        c.data_dir = data;
-        self.apply_flags(c)
-    }
-
-    /// The experiment flags over `c`; then derived values and validation.
-    fn apply_flags(&self, mut c: ExperimentConfig) -> anyhow::Result<ExperimentConfig> {
-        if let Some(arch) = &self.arch {
-            c.model.arch = arch.parse().map_err(|e| anyhow::anyhow!("--arch: {e}"))?;
-        }
-        set(&mut c.model.width_multiplier, self.width_multiplier);
-        set(&mut c.model.dropout, self.dropout);
-        if self.pretrained.is_some() {
-            c.training.pretrained = self.pretrained.clone();
-        }
-        if self.freeze_until.is_some() {
-            c.training.freeze_until = self.freeze_until.clone();
-        }
-        let f = &mut c.features;
-        let s = &mut f.spectrogram;
-        set(&mut s.kind, self.features);
-        if self.features.is_some_and(|k| k == FeatureKind::LogStft) {
-            s.db = false; // already log-compressed
-        }
-        set(&mut s.n_mels, self.n_mels);
-        set(&mut s.n_fft, self.n_fft);
-        set(&mut s.hop_length, self.hop_length);
-        set(&mut s.fmin, self.fmin);
-        if self.fmax.is_some() {
-            s.fmax = self.fmax;
-        }
-        set(&mut f.sample_rate, self.sample_rate);
-        if let Some(clip) = self.clip_seconds {
-            f.clip_seconds = clip;
-            f.window_hop_seconds = clip / 2.0;
-        }
-        set(&mut f.window_hop_seconds, self.window_hop_seconds);
-        set(&mut f.pad, self.pad);
-        if self.input_size.is_some() {
-            f.input_size = self.input_size;
-        }
-        if let Some(Switch(bandpass)) = &self.bandpass {
-            f.bandpass = bandpass.clone();
-        }
-        if let Some(max) = self.max_event_seconds {
-            f.max_event_seconds = (max > 0.0).then_some(max);
-        }
-        let o = &mut c.optimizer;
-        set(&mut o.kind, self.optimizer);
-        set(&mut o.lr, self.lr);
-        set(&mut o.momentum, self.momentum);
-        set(&mut o.weight_decay, self.weight_decay);
-        set(&mut c.schedule.kind, self.schedule);
-        set(&mut c.schedule.warmup_epochs, self.warmup_epochs);
-        let t = &mut c.training;
-        set(&mut t.batch_size, self.batch_size);
-        set(&mut t.epochs, self.epochs);
-        if let Some(p) = self.patience {
-            t.patience = (p > 0).then_some(p);
-        }
-        set(&mut t.class_weights, self.class_weights);
-        set(&mut t.ema_decay, self.ema_decay);
-        set(&mut t.label_smoothing, self.label_smoothing);
-        set(&mut t.seed, self.seed);
-        set(&mut c.split.val_fraction, self.val_fraction);
-        set(&mut c.split.seed, self.split_seed);
-        if let Some(Switch(mixup)) = &self.mixup {
-            c.training.mixup = mixup.clone();
-        }
-        if let Some(Switch(masking)) = &self.spec_augment {
-            c.training.spec_augment = masking.clone();
-        }
-        if self.no_augment {
-            c.augment = None;
-        }
-        if let Some(copies) = self.augment_copies {
-            match c.augment.as_mut() {
-                Some(a) => a.copies = copies,
-                None => bail!(
-                    "--augment-copies needs an [augment] section (classes, transforms) in the recipe or --config file"
-                ),
-            }
-        }
-        c.command = runtime::command_line();
-        c.refresh_derived();
-        c.validate()?;
-        Ok(c)
-    }
-
-    fn changes_experiment(&self) -> bool {
-        let a = self;
-        a.arch.is_some()
-            || a.width_multiplier.is_some()
-            || a.dropout.is_some()
-            || a.pretrained.is_some()
-            || a.freeze_until.is_some()
-            || a.features.is_some()
-            || a.n_mels.is_some()
-            || a.n_fft.is_some()
-            || a.hop_length.is_some()
-            || a.fmin.is_some()
-            || a.fmax.is_some()
-            || a.sample_rate.is_some()
-            || a.clip_seconds.is_some()
-            || a.window_hop_seconds.is_some()
-            || a.pad.is_some()
-            || a.input_size.is_some()
-            || a.optimizer.is_some()
-            || a.lr.is_some()
-            || a.momentum.is_some()
-            || a.weight_decay.is_some()
-            || a.schedule.is_some()
-            || a.warmup_epochs.is_some()
-            || a.batch_size.is_some()
-            || a.patience.is_some()
-            || a.class_weights.is_some()
-            || a.ema_decay.is_some()
-            || a.label_smoothing.is_some()
-            || a.seed.is_some()
-            || a.val_fraction.is_some()
-            || a.split_seed.is_some()
-            || a.bandpass.is_some()
-            || a.max_event_seconds.is_some()
-            || a.mixup.is_some()
-            || a.spec_augment.is_some()
-            || a.augment_copies.is_some()
-            || a.no_augment
-    }
-}
-
-fn set<T>(slot: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *slot = v;
-    }
 }
 
 /// Runs `lungsound train`.
@@ -477,7 +121,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
     }));
 
     if let Some(mut recipe) = recipe {
-        recipe.config = args.recipe_experiment(&recipe)?;
+        recipe.config = args.experiment.recipe_experiment(&recipe)?;
         if let Some(data) = &args.eval_data {
             recipe.evaluate.data = Some(data.clone());
         }
@@ -487,7 +131,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         return run_recipe(&recipe, &run_dir, &options);
     }
     let report = if args.resume.is_some() {
-        if args.changes_experiment() {
+        if args.experiment.changes_experiment() {
             bail!(
                 "--resume continues a run with its own config.json; only --epochs, --threads, --device and the cache flags may be given"
             );
@@ -497,10 +141,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
             run_dir.display(),
             runtime::device_name(device)
         );
-        lungsound_train::resume(&run_dir, args.epochs, &options)
+        lungsound_train::resume(&run_dir, args.experiment.epochs, &options)
             .with_context(|| format!("cannot resume {}", run_dir.display()))?
     } else {
-        let config = args.experiment()?;
+        let config = args.experiment.experiment(args.config.as_deref())?;
         eprintln!(
             "training {} on {} task {} ({}) on {} -> {}",
             config.model.arch,
@@ -600,6 +244,3 @@ fn print_train_report(report: &lungsound_train::TrainReport, run_dir: &std::path
         None => println!("{}: no epoch finished", run_dir.display()),
     }
 }
-
-#[cfg(test)]
-mod tests;
