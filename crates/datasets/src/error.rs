@@ -32,13 +32,32 @@ pub enum Error {
         /// The underlying I/O error.
         source: std::io::Error,
     },
-    /// Writing a CSV file (the segment manifest) failed.
+    /// Reading or writing a CSV file (the segment manifest) failed.
     #[error("{}: {source}", path.display())]
     Csv {
         /// The CSV file.
         path: PathBuf,
         /// The underlying CSV error.
         source: csv::Error,
+    },
+    /// A `manifest.csv` cannot be used as a whole: empty, or a standard
+    /// column missing (rows with problems are issues instead).
+    #[error("{} {problem}", path.display())]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What is wrong, e.g. "is empty".
+        problem: String,
+    },
+    /// A `manifest.csv` is not valid CSV (a quoted field left open).
+    #[error("cannot parse {}: line {line}: {message}", path.display())]
+    ManifestSyntax {
+        /// The manifest file.
+        path: PathBuf,
+        /// The line the broken record starts on.
+        line: usize,
+        /// What is wrong.
+        message: String,
     },
     /// Decoding, resampling or writing audio failed (the audio error names the file).
     #[error(transparent)]

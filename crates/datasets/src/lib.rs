@@ -15,7 +15,9 @@
 //! - Splits: [`patient_split`] (stratified, patient-wise, seeded),
 //!   [`official_split`] (ICBHI), [`random_split`] (warns about leakage).
 //! - Segmentation: [`segment_recording`], [`fit_length`], and
-//!   [`segment_dataset`] which writes clips plus `manifest.csv`.
+//!   [`segment_dataset`] which writes clips plus `manifest.csv`; that
+//!   manifest is read and written by [`read_manifest`] / [`ManifestWriter`]
+//!   ([`ManifestRow`], one per clip).
 //! - Annotations that do not fit the audio: one rule ([`fit_spans`],
 //!   [`fit_events`]) used by `segment`, `analyze`, training/evaluation and
 //!   prediction alike: events past the end are skipped, events overlapping
@@ -30,6 +32,7 @@ mod folder;
 mod folds;
 mod icbhi;
 mod label;
+mod manifest;
 mod recording;
 mod scan;
 mod segment;
@@ -52,10 +55,14 @@ pub use icbhi::{
     parse_cycles,
 };
 pub use label::{CycleLabel, EventLabel, RecordLabel, SprEventType};
+pub use manifest::{
+    AUGMENT_COLUMNS, MANIFEST_COLUMNS, MANIFEST_FILE, Manifest, ManifestLayout, ManifestRow,
+    ManifestWriter, parse_manifest, read_manifest, write_manifest,
+};
 pub use recording::{Dataset, DatasetKind, Event, Issue, Recording, Severity, Sex, Split};
 pub use segment::{
-    Clip, END_TOLERANCE_S, MANIFEST_FILE, PadMode, SegmentConfig, SegmentReport, Segmented,
-    fit_length, segment_dataset, segment_dataset_with_splits, segment_recording,
+    Clip, END_TOLERANCE_S, PadMode, SegmentConfig, SegmentReport, Segmented, fit_length,
+    segment_dataset, segment_dataset_with_splits, segment_recording,
 };
 pub use split::{
     DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION, OfficialSplit, SplitIndices, official_split,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::label::{EventLabel, RecordLabel};
+use crate::manifest::{MANIFEST_FILE, ManifestLayout, ManifestRow, ManifestWriter};
 use crate::recording::{Dataset, Issue, Recording};
 use crate::split::{DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION, split_column};
 
@@ -274,12 +275,9 @@ pub struct SegmentReport {
     pub errors: Vec<Issue>,
 }
 
-/// Manifest file name inside the output folder.
-pub const MANIFEST_FILE: &str = "manifest.csv";
-
 /// Cuts every recording with audio into clips, writes each as a 32-bit float
 /// WAV `{recording}_{event_index:03}.wav` in `out_dir`, and writes
-/// `manifest.csv` with columns
+/// `manifest.csv` (one [`ManifestRow`] per clip, through [`ManifestWriter`]) with columns
 /// `clip,recording,patient,start_s,end_s,label,split,record_label,crackles,wheezes`
 /// (`label`/`record_label` as the dataset writes them; `crackles`/`wheezes`
 /// `0`/`1` for ICBHI cycles, empty otherwise).
@@ -323,25 +321,7 @@ pub fn segment_dataset_with_splits(
     }
     fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let manifest_path = out_dir.join(MANIFEST_FILE);
-    let csv_err = |source| Error::Csv {
-        path: manifest_path.clone(),
-        source,
-    };
-    let mut writer = csv::Writer::from_path(&manifest_path).map_err(csv_err)?;
-    writer
-        .write_record([
-            "clip",
-            "recording",
-            "patient",
-            "start_s",
-            "end_s",
-            "label",
-            "split",
-            "record_label",
-            "crackles",
-            "wheezes",
-        ])
-        .map_err(csv_err)?;
+    let mut writer = ManifestWriter::create(&manifest_path, ManifestLayout::default())?;
 
     let mut report = SegmentReport {
         out_dir: out_dir.to_path_buf(),
@@ -370,14 +350,14 @@ pub fn segment_dataset_with_splits(
     let mut done = 0;
     progress(0, total);
     for part in work.chunks(chunk) {
-        let results: Vec<(Vec<[String; 10]>, Vec<Issue>, bool)> = part
+        let results: Vec<(Vec<ManifestRow>, Vec<Issue>, bool)> = part
             .par_iter()
             .map(|(rec, split)| cut_and_write(rec, split, cfg, out_dir))
             .collect();
         for (rows, issues, ok) in results {
             for row in &rows {
-                *report.clips_per_label.entry(row[5].clone()).or_default() += 1;
-                writer.write_record(row).map_err(csv_err)?;
+                *report.clips_per_label.entry(row.label.clone()).or_default() += 1;
+                writer.write_row(row)?;
             }
             report.n_clips += rows.len();
             report.n_recordings += usize::from(ok);
@@ -386,7 +366,7 @@ pub fn segment_dataset_with_splits(
         done += part.len();
         progress(done, total);
     }
-    writer.flush().map_err(|e| Error::io(&manifest_path, e))?;
+    writer.finish()?;
     Ok(report)
 }
 
@@ -396,7 +376,7 @@ fn cut_and_write(
     split: &str,
     cfg: &SegmentConfig,
     out_dir: &Path,
-) -> (Vec<[String; 10]>, Vec<Issue>, bool) {
+) -> (Vec<ManifestRow>, Vec<Issue>, bool) {
     let Some(path) = &rec.audio_path else {
         return (Vec::new(), Vec::new(), false);
     };
@@ -430,24 +410,22 @@ fn cut_and_write(
             continue;
         }
         let (crackles, wheezes) = match clip.label {
-            Some(EventLabel::Cycle(c)) => (
-                u8::from(c.crackles()).to_string(),
-                u8::from(c.wheezes()).to_string(),
-            ),
-            _ => (String::new(), String::new()),
+            Some(EventLabel::Cycle(c)) => (Some(c.crackles()), Some(c.wheezes())),
+            _ => (None, None),
         };
-        rows.push([
-            clip.name,
-            clip.recording,
-            clip.patient,
-            clip.start_s.to_string(),
-            clip.end_s.to_string(),
-            clip.label.map(|l| l.to_string()).unwrap_or_default(),
-            split.to_string(),
-            clip.record_label.map(|l| l.to_string()).unwrap_or_default(),
+        rows.push(ManifestRow {
+            clip: clip.name,
+            recording: clip.recording,
+            patient: clip.patient,
+            start_s: clip.start_s,
+            end_s: clip.end_s,
+            label: clip.label.map(|l| l.to_string()).unwrap_or_default(),
+            split: split.to_string(),
+            record_label: clip.record_label.map(|l| l.to_string()).unwrap_or_default(),
             crackles,
             wheezes,
-        ]);
+            ..ManifestRow::default()
+        });
     }
     (rows, issues, true)
 }
