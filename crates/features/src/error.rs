@@ -43,6 +43,54 @@ pub enum Error {
         #[source]
         source: image::ImageError,
     },
+    /// The manifest given to [`augment_folder`](crate::augment::augment_folder)
+    /// cannot be read.
+    #[error(
+        "cannot read {} (give a folder written by `lungsound segment` or its manifest.csv)",
+        path.display()
+    )]
+    ManifestRead {
+        /// The manifest file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The manifest cannot be used (empty, a column missing); the message
+    /// names the file.
+    #[error(transparent)]
+    Manifest(#[from] lungsound_datasets::Error),
+    /// The manifest is already the output of an augmentation.
+    #[error(
+        "{} already has an `{column}` column: augment the original `lungsound segment` folder instead",
+        path.display()
+    )]
+    AlreadyAugmented {
+        /// The manifest file.
+        path: PathBuf,
+        /// The augmentation column found.
+        column: &'static str,
+    },
+    /// The output folder of an augmentation is its input folder.
+    #[error(
+        "the output folder must differ from the input folder {} (its manifest.csv would be overwritten)",
+        dir.display()
+    )]
+    OutputIsInput {
+        /// The input (and output) folder.
+        dir: PathBuf,
+    },
+    /// Creating or writing an output file or folder failed.
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        /// `"create"` or `"write"`.
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// `Err(Error::InvalidParameter(..))` from a format string.

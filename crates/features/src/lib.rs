@@ -1,7 +1,8 @@
 //! Spectrogram features for lungsound, matching librosa 0.11.
 //!
-//! Sits beside the pipeline (it depends on no other lungsound crate): decoded
-//! mono samples from `lungsound-audio` go in, `ndarray::Array2<f32>`
+//! The stage after `lungsound-datasets` in the pipeline (which it uses only
+//! for offline augmentation of a segmented folder, [`augment::augment_folder`]):
+//! decoded mono samples from `lungsound-audio` go in, `ndarray::Array2<f32>`
 //! spectrograms shaped `[n_freq, n_frames]` (librosa's orientation) come out,
 //! for `lungsound-train`'s feature cache and the CLI's `features` command.
 //!

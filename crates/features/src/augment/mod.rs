@@ -15,6 +15,9 @@
 //!   clip can be stored ([`describe`]) and replayed ([`apply_all`]).
 //! - The deterministic building blocks are public too: [`pitch_shift`],
 //!   [`time_stretch`], [`roll`], [`time_shift`], [`gain`], [`add_noise`].
+//! - Offline augmentation of a folder written by `lungsound segment`:
+//!   [`augment_folder`] (training split only; writes the clips, an extended
+//!   `manifest.csv` and `augment_config.json`).
 //!
 //! Randomness comes only from the `rng` passed in; callers seed a
 //! `ChaCha8Rng` (see [`derive_seed`] for one seed per clip and copy).
@@ -43,6 +46,7 @@
 //! # Ok::<(), lungsound_features::Error>(())
 //! ```
 
+mod folder;
 mod gain;
 mod noise;
 mod pitch_shift;
@@ -57,6 +61,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+pub use folder::{AUGMENT_CONFIG_FILE, AugmentFolderOptions, AugmentReport, augment_folder};
 pub use gain::{Gain, MAX_GAIN_DB, gain};
 pub use noise::{Noise, NoiseColor, add_noise, gaussian_noise};
 pub use pitch_shift::{MAX_SEMITONES, PitchShift, pitch_shift};
