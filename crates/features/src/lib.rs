@@ -4,7 +4,7 @@
 //! for offline augmentation of a segmented folder, [`augment::augment_folder`]):
 //! decoded mono samples from `lungsound-audio` go in, `ndarray::Array2<f32>`
 //! spectrograms shaped `[n_freq, n_frames]` (librosa's orientation) come out,
-//! for `lungsound-train`'s feature cache and the CLI's `features` command.
+//! for `lungsound-infer`'s feature cache and the CLI's `features` command.
 //!
 //! - [`FeatureConfig`] / [`FeatureKind`]: what to compute; defaults are librosa 0.11's
 //!   (`n_fft` 2048, `hop_length` 512, periodic Hann, centred with zero padding,

@@ -65,6 +65,31 @@ pub enum Error {
     /// The data holds no usable sample for the task (or for one side of the split).
     #[error("no data: {0}")]
     NoData(String),
+    /// A run of a model folder could not be loaded.
+    #[error("cannot load the model in {}", dir.display())]
+    ModelLoad {
+        /// The run directory.
+        dir: PathBuf,
+        /// Why.
+        source: Box<Error>,
+    },
+    /// A folder given as models is not readable or holds no run.
+    #[error("{message}")]
+    ModelFolder {
+        /// What is wrong, naming the folder.
+        message: String,
+        /// The I/O error, when reading failed.
+        source: Option<std::io::Error>,
+    },
+    /// A gate run cannot be loaded or fits none of the models; the message starts with the
+    /// gate's path (the CLI says `--gate PATH …`).
+    #[error("gate {message}")]
+    Gate {
+        /// What is wrong, starting with the gate's path.
+        message: String,
+        /// The underlying error, when loading the gate failed.
+        source: Option<Box<Error>>,
+    },
     /// Loading the dataset failed.
     #[error(transparent)]
     Dataset(#[from] lungsound_datasets::Error),

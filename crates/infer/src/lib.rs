@@ -16,7 +16,8 @@
 //! - [`evaluate_run`]: a run on a dataset folder → `metrics.json`,
 //!   `predictions.csv`, plots and `report.md`, optionally gated by a
 //!   Normal-vs-abnormal run ([`gate`]).
-//! - [`Predictor`]: a run loaded for prediction (`Send + Sync`).
+//! - [`Predictor`]: a run loaded for prediction (`Send + Sync`); [`models`]: a folder of
+//!   runs, optionally gated, and what they say about one recording (`predict --json`).
 //!
 //! The `tch::Device` is always a parameter; only the CLI chooses it.
 #![deny(missing_docs)]
@@ -30,6 +31,7 @@ mod evaluate;
 pub mod fsutil;
 pub mod gate;
 mod inference;
+pub mod models;
 mod network;
 mod options;
 mod report;

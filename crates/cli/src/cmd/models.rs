@@ -1,161 +1,19 @@
-//! The models `lungsound predict` and `lungsound serve` run: a run directory
-//! or a folder of run directories (the shipped `models/` folder by default),
-//! each loaded once, optionally gated by a Normal-vs-abnormal run (`--gate`,
-//! the two-stage prediction `lungsound evaluate --gate` scores).
+//! The models `lungsound predict` and `lungsound serve` run by default: the shipped
+//! `models/` folder. Loading and running them is `lungsound_infer::models`; this adds where
+//! the CLI finds them and how its errors name the `--gate` flag.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use anyhow::{Context, bail};
-use lungsound_audio::Audio;
-use lungsound_infer::{CONFIG_FILE, Predictor, RecordingPrediction, tch::Device};
-use serde::Serialize;
+use anyhow::bail;
+use lungsound_infer::models::run_dirs;
+use lungsound_infer::tch::Device;
+
+pub(crate) use lungsound_infer::models::{FilePrediction, LoadedModel, predict_with};
 
 /// Environment variable naming the default models folder.
 const MODELS_ENV: &str = "LUNGSOUND_MODELS";
 
-/// A loaded run.
-pub(crate) struct LoadedModel {
-    /// The run directory's name.
-    pub name: String,
-    /// The run directory.
-    pub dir: PathBuf,
-    /// The run, loaded.
-    pub predictor: Predictor,
-    /// The gate applied to this model's predictions, when `--gate` was given and fits it.
-    pub gate: Option<Arc<LoadedModel>>,
-}
-
-impl LoadedModel {
-    fn load(dir: &Path, device: Device) -> anyhow::Result<Self> {
-        let predictor = Predictor::load(dir, device)
-            .with_context(|| format!("cannot load the model in {}", dir.display()))?;
-        Ok(Self {
-            name: dir_name(dir),
-            dir: dir.to_path_buf(),
-            predictor,
-            gate: None,
-        })
-    }
-
-    /// This model's prediction, gated when it has a gate.
-    pub fn predict(
-        &self,
-        audio: &Audio,
-        events: Option<&[(f64, f64)]>,
-    ) -> lungsound_infer::Result<RecordingPrediction> {
-        match &self.gate {
-            Some(gate) => self.predictor.predict_gated(audio, events, &gate.predictor),
-            None => self.predictor.predict(audio, events),
-        }
-    }
-}
-
-impl LoadedModel {
-    /// The shortest recording this model (and its gate) answers without events.
-    pub fn min_duration_s(&self) -> f64 {
-        let gate = self
-            .gate
-            .as_ref()
-            .map_or(0.0, |g| g.predictor.min_duration_s());
-        self.predictor.min_duration_s().max(gate)
-    }
-
-    /// Whether this model classifies events (the others judge the whole recording).
-    fn is_event_model(&self) -> bool {
-        self.predictor.task().level() == lungsound_datasets::Level::Event
-    }
-}
-
-/// What every loaded model says about one recording.
-pub(crate) struct FileResult {
-    /// One prediction per model that could answer, in model order.
-    pub predictions: Vec<ModelPrediction>,
-    /// Why the others did not ("sprsound-records-2-2: the recording lasts 2.50 s, …").
-    pub skipped: Vec<String>,
-}
-
-/// Runs every model on `audio`, as `predict` and `serve` both do: events go to the event
-/// models only (a record model judges the whole recording); a model that needs a longer
-/// recording than this one is skipped with a reason when others can answer.
-///
-/// # Errors
-/// The model that failed, with its error.
-pub(crate) fn predict_with<'a>(
-    models: impl IntoIterator<Item = &'a LoadedModel>,
-    audio: &Audio,
-    events: Option<&[(f64, f64)]>,
-) -> Result<FileResult, (&'a LoadedModel, lungsound_infer::Error)> {
-    let models: Vec<&LoadedModel> = models.into_iter().collect();
-    let mut result = FileResult {
-        predictions: Vec::with_capacity(models.len()),
-        skipped: Vec::new(),
-    };
-    for &model in &models {
-        let spans = events.filter(|_| model.is_event_model());
-        let min_s = model.min_duration_s();
-        if spans.is_none() && audio.duration_s() < min_s && models.len() > 1 {
-            result.skipped.push(format!(
-                "{}: the recording lasts {:.2} s, shorter than the {min_s} s this model needs",
-                model.name,
-                audio.duration_s()
-            ));
-            continue;
-        }
-        let prediction = model.predict(audio, spans).map_err(|e| (model, e))?;
-        result.predictions.push(ModelPrediction {
-            model: model.name.clone(),
-            gated_by: model.gate.as_ref().map(|g| g.name.clone()),
-            prediction,
-        });
-    }
-    Ok(result)
-}
-
-/// All predictions for one file: an element of `predict --json`, and the service's answer
-/// (`file` is the path there, the upload's name here).
-#[derive(Debug, Serialize)]
-pub(crate) struct FilePrediction<F> {
-    pub file: F,
-    pub sample_rate: u32,
-    /// Milliseconds, as the models' own spans are reported.
-    pub duration_s: f64,
-    pub predictions: Vec<ModelPrediction>,
-    /// Models that could not answer for this recording, with the reason.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub skipped_models: Vec<String>,
-}
-
-impl<F> FilePrediction<F> {
-    /// The file's entry from what [`predict_with`] returned for its `audio`.
-    pub fn new(file: F, audio: &Audio, result: FileResult) -> Self {
-        Self {
-            file,
-            sample_rate: audio.sample_rate,
-            duration_s: (audio.duration_s() * 1000.0).round() / 1000.0,
-            predictions: result.predictions,
-            skipped_models: result.skipped,
-        }
-    }
-}
-
-/// One model's prediction for one recording, as `predict --json` and the
-/// service write it.
-#[derive(Debug, Serialize)]
-pub(crate) struct ModelPrediction {
-    /// The run directory's name.
-    pub model: String,
-    /// The gate's run directory name, for a gated prediction.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gated_by: Option<String>,
-    #[serde(flatten)]
-    pub prediction: RecordingPrediction,
-}
-
-/// Loads the runs of `model_dir` (see [`run_dirs`]) onto `device`. With
-/// `gate_dir`, every run it can gate ([`Predictor::check_gate`]) is gated by
-/// it; the others, and the gate itself when it is one of the runs, predict
-/// on their own.
+/// [`lungsound_infer::models::load_models`], its gate errors naming the `--gate` flag.
 ///
 /// # Errors
 /// A run that cannot be loaded, or a gate that fits none of the runs.
@@ -164,84 +22,17 @@ pub(crate) fn load_models(
     gate_dir: Option<&Path>,
     device: Device,
 ) -> anyhow::Result<Vec<LoadedModel>> {
-    let mut models = run_dirs(model_dir)?
-        .iter()
-        .map(|dir| LoadedModel::load(dir, device))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let Some(gate_dir) = gate_dir else {
-        return Ok(models);
-    };
-    if !gate_dir.join(CONFIG_FILE).is_file() {
-        bail!(
-            "--gate {}: not a run directory (no {CONFIG_FILE})",
-            gate_dir.display()
-        );
-    }
-    let gate = Arc::new(
-        LoadedModel::load(gate_dir, device)
-            .with_context(|| format!("--gate {}", gate_dir.display()))?,
-    );
-    let same_dir = |dir: &Path| match (dir.canonicalize(), gate_dir.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    let mut reasons = Vec::new();
-    for model in &mut models {
-        if same_dir(&model.dir) {
-            continue;
-        }
-        match model.predictor.check_gate(&gate.predictor) {
-            Ok(()) => model.gate = Some(Arc::clone(&gate)),
-            Err(e) => reasons.push(e.to_string()),
-        }
-    }
-    if models.iter().any(|m| m.gate.is_some()) {
-        for reason in &reasons {
-            tracing::info!("not gated: {reason}");
-        }
-    } else {
-        bail!(
-            "--gate {} fits none of the models in {}: {}",
-            gate_dir.display(),
-            model_dir.display(),
-            if reasons.is_empty() {
-                "it is the only model there".to_string()
-            } else {
-                join_once(&reasons)
-            }
-        );
-    }
-    Ok(models)
-}
-
-/// The name shown for a run directory: its last component.
-fn dir_name(dir: &Path) -> String {
-    dir.file_name().map_or_else(
-        || dir.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
-/// The run directories in `dir`: itself if it holds a config.json, else its
-/// sub-folders that do (sorted).
-pub(crate) fn run_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if dir.join(CONFIG_FILE).is_file() {
-        return Ok(vec![dir.to_path_buf()]);
-    }
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read model folder {}", dir.display()))?;
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join(CONFIG_FILE).is_file())
-        .collect();
-    dirs.sort();
-    if dirs.is_empty() {
-        bail!(
-            "{} is neither a run directory (no {CONFIG_FILE}) nor a folder of run directories",
-            dir.display()
-        );
-    }
-    Ok(dirs)
+    lungsound_infer::models::load_models(model_dir, gate_dir, device).map_err(|e| match e {
+        lungsound_infer::Error::Gate {
+            message,
+            source: Some(source),
+        } => anyhow::Error::new(*source).context(format!("--gate {message}")),
+        lungsound_infer::Error::Gate {
+            message,
+            source: None,
+        } => anyhow::anyhow!("--gate {message}"),
+        other => other.into(),
+    })
 }
 
 /// The shipped `models/` folder: `$LUNGSOUND_MODELS`, else `models/` beside
@@ -282,49 +73,4 @@ pub(crate) fn default_models() -> anyhow::Result<PathBuf> {
 
 fn is_models_folder(dir: &Path) -> bool {
     dir.is_dir() && run_dirs(dir).is_ok()
-}
-
-/// The reasons joined by "; ", each said once: an explanation the reasons share after their
-/// last ": " (the same rule, repeated per model) is written once at the end, and the
-/// library's "invalid configuration: " prefix is dropped.
-fn join_once(reasons: &[String]) -> String {
-    let reasons: Vec<&str> = reasons
-        .iter()
-        .map(|r| r.strip_prefix("invalid configuration: ").unwrap_or(r))
-        .collect();
-    let tail = |r: &str| r.rsplit_once(": ").map(|(_, t)| t.to_string());
-    let shared = tail(reasons[0]).filter(|t| reasons.iter().all(|r| tail(r).as_deref() == Some(t)));
-    match shared {
-        Some(t) if reasons.len() > 1 => {
-            let heads: Vec<&str> = reasons
-                .iter()
-                .map(|r| r.rsplit_once(": ").map_or(*r, |(h, _)| h))
-                .collect();
-            format!("{}: {t}", heads.join("; "))
-        }
-        _ => reasons.join("; "),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_shared_explanation_is_said_once() {
-        let reasons = vec![
-            "invalid configuration: g cannot gate a task 1-1 model: a gate is X".to_string(),
-            "invalid configuration: g cannot gate a task 1-2 model: a gate is X".to_string(),
-        ];
-        assert_eq!(
-            join_once(&reasons),
-            "g cannot gate a task 1-1 model; g cannot gate a task 1-2 model: a gate is X"
-        );
-        assert_eq!(
-            join_once(&reasons[..1]),
-            "g cannot gate a task 1-1 model: a gate is X"
-        );
-        let different = vec!["a: x".to_string(), "b: y".to_string()];
-        assert_eq!(join_once(&different), "a: x; b: y");
-    }
 }
