@@ -3,8 +3,8 @@
 
 A file `a.rs` depends on `b.rs` when it names `crate::b` (or `super::b` from
 a sibling, or `crate::dir::b`) outside comments and `#[cfg(test)]` modules.
-A parent `mod.rs` using the child modules it declares counts too, so
-`data/mod.rs` -> `data/batch.rs` -> `data/mod.rs` is a cycle.
+A `mod.rs` naming its own child modules (`mod build; pub use build::…`) is
+not counted: the children are parts of that module, as in any Rust crate.
 
 Usage: scripts/module_cycles.py crates/infer crates/train   (exit 1 on a cycle)
 """
