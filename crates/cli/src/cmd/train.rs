@@ -43,7 +43,12 @@ pub struct TrainArgs {
     config: Option<PathBuf>,
     /// Run a recipe (TOML: the whole experiment plus [evaluate]): train, then
     /// evaluate into RUN_DIR/eval/. Flags override its values.
-    #[arg(long, value_name = "FILE", conflicts_with = "config", display_order = 6)]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "config",
+        display_order = 6
+    )]
     recipe: Option<PathBuf>,
     /// Continue the run in RUN_DIR from its last checkpoint.
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["dataset", "data", "task", "out", "config", "recipe"], display_order = 7)]
