@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod annotation_file;
 mod error;
 mod fit;
 mod folder;
@@ -43,6 +44,7 @@ mod task;
 
 use std::path::Path;
 
+pub use annotation_file::annotation_event_spans;
 pub use error::Error;
 pub use fit::{
     FAR_PAST_FRACTION, FitAction, FittedSpans, MAX_EVENT_TIME_S, SpanFit, fit_events, fit_spans,

@@ -84,6 +84,19 @@ pub struct FileResult {
     pub skipped: Vec<String>,
 }
 
+impl FileResult {
+    /// Renames the events of every prediction by `indices` (event `i` of the spans given to
+    /// [`predict_with`] becomes `indices[i]`), e.g. their positions in the annotation file
+    /// they were read from (`lungsound predict --events` lists them by time).
+    pub fn use_event_indices(&mut self, indices: &[usize]) {
+        for p in &mut self.predictions {
+            for e in &mut p.prediction.events {
+                e.index = indices.get(e.index).copied().unwrap_or(e.index);
+            }
+        }
+    }
+}
+
 /// Runs every model on `audio`, as `predict` and `serve` both do: events go to the event
 /// models only (a record model judges the whole recording); a model that needs a longer
 /// recording than this one is skipped with a reason when others can answer.

@@ -88,11 +88,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
             }
             if let Some(ev) = &events {
                 // Report the annotation's own event indices.
-                for p in &mut result.predictions {
-                    for e in &mut p.prediction.events {
-                        e.index = ev.get(e.index).map_or(e.index, |x| x.0);
-                    }
-                }
+                result.use_event_indices(&ev.iter().map(|e| e.0).collect::<Vec<_>>());
             }
             Ok(FilePrediction::new(file.clone(), &audio, result))
         })();
@@ -127,27 +123,13 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
 /// `(stored index, start_s, end_s)` of the events in an annotation file.
 fn read_events(path: &Path) -> anyhow::Result<Vec<(usize, f64, f64)>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let (events, issues) = if is_json {
-        let (annotation, issues) = lungsound_datasets::parse_annotation(&bytes, path);
-        (annotation.map(|a| a.events).unwrap_or_default(), issues)
-    } else {
-        lungsound_datasets::parse_cycles(&String::from_utf8_lossy(&bytes), path)
-    };
+    let (events, issues) = lungsound_datasets::annotation_event_spans(&bytes, path);
     for issue in &issues {
         eprintln!("{issue}");
     }
     if events.is_empty() {
         bail!("{}: no events found", path.display());
     }
-    // Listed by time, whatever the file's order (SPRSound files are not always sorted).
-    let mut events: Vec<(usize, f64, f64)> = events
-        .iter()
-        .map(|e| (e.index, e.start_s, e.end_s))
-        .collect();
-    events.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     Ok(events)
 }
 
