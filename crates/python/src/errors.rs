@@ -1,7 +1,7 @@
 //! Library errors → Python exceptions.
 
-use pyo3::PyErr;
-use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyValueError};
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
 
 /// A decoding error: `FileNotFoundError` for a missing file, `OSError` otherwise
 /// (librosa raises soundfile's errors, which are `RuntimeError`s; `OSError` is what
@@ -28,4 +28,49 @@ pub fn datasets(e: lungsound_datasets::Error) -> PyErr {
 /// A scoring error (lengths differ, label out of range): `ValueError`.
 pub fn eval(e: lungsound_eval::Error) -> PyErr {
     PyValueError::new_err(e.to_string())
+}
+
+/// A model that cannot be loaded or run: `FileNotFoundError` for a missing run directory or
+/// folder, `ValueError` for a recording the models cannot classify (too short, bad events) or
+/// a gate that fits none, `RuntimeError` otherwise. The message names the run or file.
+pub fn infer(e: lungsound_infer::Error) -> PyErr {
+    use lungsound_infer::Error;
+    match &e {
+        Error::ModelFolder {
+            source: Some(io), ..
+        } if io.kind() == std::io::ErrorKind::NotFound => {
+            PyFileNotFoundError::new_err(error_chain(&e))
+        }
+        Error::ModelFolder { .. }
+        | Error::Gate { .. }
+        | Error::NoData(_)
+        | Error::InvalidConfig(_) => PyValueError::new_err(error_chain(&e)),
+        _ => PyRuntimeError::new_err(error_chain(&e)),
+    }
+}
+
+/// [`infer`] for an error of the model named `model` while predicting.
+pub fn infer_for_model(model: &str, e: lungsound_infer::Error) -> PyErr {
+    let err = infer(e);
+    Python::attach(|py| {
+        let message = format!("{model}: {}", err.value(py));
+        match err.get_type(py).name() {
+            Ok(name) if name == "ValueError" => PyValueError::new_err(message),
+            _ => PyRuntimeError::new_err(message),
+        }
+    })
+}
+
+/// The error and its causes, each once, joined by ": ".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
 }

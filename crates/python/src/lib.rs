@@ -9,6 +9,8 @@
 //!   released).
 //! - [`datasets`]: `load_dataset` (recordings and issues as plain dicts), task label maps.
 //! - [`scores`]: `score` (BioCAS SE/SP/AS/HS/Score and the ICBHI score).
+//! - [`predict`]: `_Predictor`, trained runs predicting as `lungsound predict --json`
+//!   (libtorch: the one of the installed `torch` package, loaded by `import torch`).
 //!
 //! The pure-Python package in `python/lungsound/` re-exports these with docstrings and
 //! type stubs; build it with `scripts/python.sh` (maturin).
@@ -19,6 +21,7 @@ mod audio;
 mod datasets;
 mod errors;
 mod features;
+mod predict;
 mod scores;
 
 use pyo3::prelude::*;
@@ -31,5 +34,6 @@ fn _lungsound(m: &Bound<'_, PyModule>) -> PyResult<()> {
     features::register(m)?;
     datasets::register(m)?;
     scores::register(m)?;
+    predict::register(m)?;
     Ok(())
 }

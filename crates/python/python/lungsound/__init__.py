@@ -18,6 +18,12 @@ Datasets and scores::
     ev = pd.DataFrame(ds.events)            # one row per annotated event
     lungsound.score("1-2", y_true, y_pred)  # {'SE', 'SP', 'AS', 'HS', 'Score', 'ICBHI', ...}
 
+Prediction with trained runs (the shipped ``models/`` folder, or your own ``lungsound train``
+runs), the same answer as ``lungsound predict --json``, on the installed torch's libtorch::
+
+    p = lungsound.Predictor("models")          # every run in the folder; gate=... for two-stage
+    p.predict("recording.wav")["predictions"]  # one dict per model: label, probabilities, ...
+
 Differences from librosa, all deliberate: :func:`load` keeps the file's own rate unless ``sr`` is
 given (librosa resamples to 22050 Hz by default) and resamples with lungsound's band-limited sinc
 resampler (librosa uses soxr); :func:`stft` returns the magnitude ``np.abs(librosa.stft(y))``,
@@ -32,9 +38,14 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+# The extension links libtorch: importing torch first loads the installed torch's libtorch,
+# which the extension then uses (see crates/python/build.rs).
+import torch as _torch  # noqa: F401  (imported for its libraries)
+
 from . import _lungsound
 from . import datasets
 from ._lungsound import TASKS, __version__
+from .predictor import Predictor, set_num_threads
 
 __all__ = [
     "__version__",
@@ -47,6 +58,8 @@ __all__ = [
     "amplitude_to_db",
     "score",
     "datasets",
+    "Predictor",
+    "set_num_threads",
 ]
 
 PathType = Union[str, "PathLike[str]"]
