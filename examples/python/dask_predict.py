@@ -109,9 +109,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N on the workers")
     args = ap.parse_args(argv)
 
+    import dask
     import dask.bag as db
     import pandas as pd
     from distributed import Client, LocalCluster
+
+    # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's dynamic
+    # mmap threshold: every spectrogram buffer then costs an mmap/munmap, and prediction runs
+    # about 40 % slower (BENCHMARKS.md). Leave glibc's default for the workers started here;
+    # on an existing cluster, set the same key to null in the workers' Dask config.
+    dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
 
     paths = recordings(args.inputs)
     if not paths:
