@@ -105,8 +105,12 @@ pub struct CvReport {
     pub seed: u64,
     /// Each fold's result.
     pub results: Vec<FoldResult>,
-    /// Mean ± sd per task (the run's task first).
+    /// Mean ± sd per task (the run's task first); empty while folds are pending.
     pub summary: Vec<TaskSummary>,
+    /// Folds not run yet because [`CvOptions::only_folds`] left them out; the summary,
+    /// `cv.json`, `cv.md` and the out-of-fold files are written once none is pending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<usize>,
 }
 
 /// How to cross-validate.
@@ -120,6 +124,9 @@ pub struct CvOptions {
     pub train: TrainOptions,
     /// Clips per forward pass when evaluating.
     pub batch_size: usize,
+    /// Run only these folds (empty: all), e.g. one process per core on different folds of
+    /// the same folder; finished folds are read back either way.
+    pub only_folds: Vec<usize>,
 }
 
 /// The tasks a `task` model is scored on: its own, then every coarser one.
@@ -148,6 +155,12 @@ pub fn run_cv(config: &ExperimentConfig, out_dir: &Path, options: &CvOptions) ->
         index: 0,
     });
     probe.validate()?;
+    if let Some(&bad) = options.only_folds.iter().find(|&&k| k >= options.folds) {
+        return Err(Error::InvalidConfig(format!(
+            "fold {bad} does not exist: folds are numbered 0 to {}",
+            options.folds - 1
+        )));
+    }
 
     let dataset = load_data(&base.data_dir, base.dataset)?;
     let pool: Vec<&Recording> = dataset
@@ -173,6 +186,7 @@ pub fn run_cv(config: &ExperimentConfig, out_dir: &Path, options: &CvOptions) ->
 
     let tasks = scored_tasks(base.task);
     let mut results = Vec::with_capacity(options.folds);
+    let mut pending = Vec::new();
     for index in 0..options.folds {
         let run_dir = fold_dir(out_dir, index);
         let done = run_dir.join(FOLD_RESULT_FILE);
@@ -181,6 +195,10 @@ pub fn run_cv(config: &ExperimentConfig, out_dir: &Path, options: &CvOptions) ->
         {
             tracing::info!("fold {index}: done earlier, read back");
             results.push(result);
+            continue;
+        }
+        if !options.only_folds.is_empty() && !options.only_folds.contains(&index) {
+            pending.push(index);
             continue;
         }
         let mut fold_config = base.clone();
@@ -198,6 +216,16 @@ pub fn run_cv(config: &ExperimentConfig, out_dir: &Path, options: &CvOptions) ->
         results.push(result);
     }
 
+    if !pending.is_empty() {
+        return Ok(CvReport {
+            task: base.task,
+            folds: options.folds,
+            seed: options.seed,
+            results,
+            summary: Vec::new(),
+            pending,
+        });
+    }
     for (k, &task) in tasks.iter().enumerate() {
         let suffix = eval_suffix(k, task);
         let mut csv = String::new();
@@ -230,6 +258,7 @@ pub fn run_cv(config: &ExperimentConfig, out_dir: &Path, options: &CvOptions) ->
         seed: options.seed,
         results,
         summary,
+        pending,
     };
     write_json(&out_dir.join(CV_FILE), &report)?;
     lungsound_infer::fsutil::write_atomic(

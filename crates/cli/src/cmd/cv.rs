@@ -31,6 +31,10 @@ pub struct CvArgs {
     /// Training folder [default: the recipe's data_dir].
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Run only this fold (0 to K-1; repeat the flag for several), e.g. one process per core
+    /// on the same --out; the summary is written by the run that finds every fold done.
+    #[arg(long = "fold", value_name = "K")]
+    only_folds: Vec<usize>,
     /// Epochs per fold [default: the recipe's].
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
@@ -78,6 +82,7 @@ pub fn run(args: CvArgs) -> anyhow::Result<Outcome> {
         seed: args.seed.unwrap_or(config.split.seed),
         train,
         batch_size: args.batch_size.max(1),
+        only_folds: args.only_folds.clone(),
     };
     eprintln!(
         "cross-validating {} ({} folds, seed {}) -> {}",
@@ -89,6 +94,24 @@ pub fn run(args: CvArgs) -> anyhow::Result<Outcome> {
     let cache = options.train.cache.clone();
     let report = run_cv(&config, &args.out, &options)
         .with_context(|| format!("cross-validation of {}", args.recipe.display()))?;
+    if !report.pending.is_empty() {
+        for result in &report.results {
+            if let Some(s) = result.scores.first() {
+                println!(
+                    "fold {}: task {} BioCAS Score {:.3}",
+                    result.fold, s.task, s.score
+                );
+            }
+        }
+        let pending: Vec<String> = report.pending.iter().map(ToString::to_string).collect();
+        println!(
+            "folds {} not run yet (--fold); rerun without --fold once they are done to write {}",
+            pending.join(", "),
+            args.out.join(CV_REPORT_FILE).display()
+        );
+        super::cache::report(&cache);
+        return Ok(Outcome::clean());
+    }
     for summary in &report.summary {
         let folds: Vec<String> = summary.per_fold.iter().map(|v| format!("{v:.3}")).collect();
         println!(

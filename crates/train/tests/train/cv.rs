@@ -21,10 +21,31 @@ fn three_folds_predict_every_unit_once_and_resume_without_retraining() {
         seed: 11,
         train,
         batch_size: 32,
+        only_folds: vec![2],
     };
     let config = tiny_config(&data, Task::EventMulti, 1);
     let _rng = torch_rng();
+    // One fold only (as one of several processes would): the others stay pending and
+    // nothing is summarised yet.
+    let partial = run_cv(&config, &out, &options).unwrap();
+    assert_eq!(partial.pending, vec![0, 1]);
+    assert_eq!(partial.results.len(), 1);
+    assert_eq!(partial.results[0].fold, 2);
+    assert!(partial.summary.is_empty());
+    assert!(!out.join("cv.json").exists() && !out.join("oof_predictions.csv").exists());
+    let fold2_model = fold_dir(&out, 2).join(MODEL_FILE);
+    let fold2_time = std::fs::metadata(&fold2_model).unwrap().modified().unwrap();
+    let options = CvOptions {
+        only_folds: Vec::new(),
+        ..options
+    };
     let report = run_cv(&config, &out, &options).unwrap();
+    assert!(report.pending.is_empty());
+    assert_eq!(
+        std::fs::metadata(&fold2_model).unwrap().modified().unwrap(),
+        fold2_time,
+        "the finished fold is read back, not retrained"
+    );
 
     // Folds: every patient in one fold, every fold validated once.
     let assignment: FoldAssignment =
@@ -102,4 +123,11 @@ fn three_folds_predict_every_unit_once_and_resume_without_retraining() {
     };
     let err = run_cv(&config, &out, &other).unwrap_err().to_string();
     assert!(err.contains("other folds"), "{err}");
+    let missing = CvOptions {
+        folds: 3,
+        only_folds: vec![3],
+        ..other
+    };
+    let err = run_cv(&config, &out, &missing).unwrap_err().to_string();
+    assert!(err.contains("fold 3 does not exist"), "{err}");
 }
