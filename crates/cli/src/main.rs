@@ -3,7 +3,7 @@
 //! The commands that only read audio and annotations (`info`, `segment`, `features`,
 //! `augment`, `analyze`) run here, in a binary that does not link libtorch, so they start
 //! in milliseconds. The commands that run a network (`train`, `evaluate`, `predict`,
-//! `serve`, `cv`, `cache`) are handed, with the command line as given, to `lungsound-torch`
+//! `serve`, `cv`, `ensemble`, `cache`) are handed, with the command line as given, to `lungsound-torch`
 //! beside this executable (`torch_main.rs`), which runs every command. One command for the
 //! user; libtorch is loaded only when a network is.
 
@@ -69,6 +69,9 @@ enum Command {
     /// Cross-validate a recipe on patient-wise folds (per-fold and mean ± sd Scores).
     #[command(disable_help_flag = true)]
     Cv(Forwarded),
+    /// Make one model of several runs (e.g. cross-validation folds): the mean of their probabilities.
+    #[command(disable_help_flag = true)]
+    Ensemble(Forwarded),
     /// Evaluate a trained model on a dataset folder.
     #[command(disable_help_flag = true)]
     Evaluate(Forwarded),
@@ -102,6 +105,7 @@ fn main() -> ExitCode {
         Command::Train(_)
         | Command::Cache(_)
         | Command::Cv(_)
+        | Command::Ensemble(_)
         | Command::Evaluate(_)
         | Command::Predict(_)
         | Command::Serve(_)

@@ -46,6 +46,8 @@ enum Command {
     Cache(cmd::cache::CacheArgs),
     /// Cross-validate a recipe on patient-wise folds (per-fold and mean ± sd Scores).
     Cv(cmd::cv::CvArgs),
+    /// Make one model of several runs (e.g. cross-validation folds): the mean of their probabilities.
+    Ensemble(cmd::ensemble::EnsembleArgs),
     /// Evaluate a trained model on a dataset folder.
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Classify recordings with a trained model (the shipped default by default).
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Train(args) => cmd::train::run(*args),
         Command::Cache(args) => cmd::cache::run(args),
         Command::Cv(args) => cmd::cv::run(args),
+        Command::Ensemble(args) => cmd::ensemble::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Predict(args) => cmd::predict::run(args),
         Command::Serve(args) => cmd::serve::run(args),

@@ -409,3 +409,40 @@ fn serve_with_a_gate_answers_as_predict_with_a_gate() {
     );
     drop(server);
 }
+
+#[test]
+fn an_ensemble_of_one_shipped_model_predicts_as_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let ens = dir.path().join("ens-1-2");
+    let ens_arg = ens.to_str().unwrap();
+    let made = lungsound(&["ensemble", "models/sprsound-events-1-2", "--out", ens_arg]);
+    assert!(
+        String::from_utf8_lossy(&made.stdout).contains("ensemble of 1 run(s), task 1-2"),
+        "{}",
+        String::from_utf8_lossy(&made.stdout)
+    );
+    let sample = "samples/40995749_10.5_1_p1_1314.flac";
+    let predict = |model: &str| -> serde_json::Value {
+        let out = lungsound(&[
+            "predict",
+            "--json",
+            "--threads",
+            "1",
+            "--model",
+            model,
+            sample,
+        ]);
+        let mut json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json[0]["predictions"][0]["model"] = serde_json::Value::Null;
+        json
+    };
+    assert_eq!(predict(ens_arg), predict("models/sprsound-events-1-2"));
+    // Making it again over the same folder is refused, naming it.
+    let again = Command::new(env!("CARGO_BIN_EXE_lungsound"))
+        .args(["ensemble", "models/sprsound-events-1-2", "--out", ens_arg])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a run"));
+}

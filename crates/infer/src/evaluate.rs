@@ -17,10 +17,11 @@ use serde::{Deserialize, Serialize};
 use crate::accounting::{UnitAccount, account_units};
 use crate::config::ExperimentConfig;
 use crate::data::{FeatureSet, build_feature_set, require_clips};
+use crate::ensemble::RunNetworks;
 use crate::error::{Error, Result};
 use crate::options::{EvalSplit, EvaluateOptions};
 use crate::report::{ScoredTask, write_evaluation_report};
-use crate::scoring::{class_names, clip_probabilities, load_network, unit_probabilities};
+use crate::scoring::{class_names, unit_probabilities};
 use crate::split::{load_data, run_split};
 
 /// File names written by [`evaluate_run`].
@@ -120,11 +121,8 @@ pub fn evaluate_run(
     issues.extend(set_issues);
     require_clips(&set, "evaluation")?;
 
-    let (net, pipeline) = load_network(run_dir, &config, options.device)?;
-    let probs = unit_probabilities(
-        &set,
-        &clip_probabilities(&net, &pipeline, &set, options.batch_size),
-    );
+    let networks = RunNetworks::load(run_dir, &config, options.device)?;
+    let probs = unit_probabilities(&set, &networks.clip_probabilities(&set, options.batch_size));
     let probs = match &options.gate {
         Some(gate_dir) => {
             crate::gate::apply_gate(gate_dir, &config, &recordings, &set, &probs, options)?

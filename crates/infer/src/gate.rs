@@ -20,9 +20,10 @@ use lungsound_datasets::Recording;
 
 use crate::config::ExperimentConfig;
 use crate::data::{FeatureSet, build_feature_set, require_clips};
+use crate::ensemble::RunNetworks;
 use crate::error::{Error, Result};
 use crate::options::{EvalSplit, EvaluateOptions};
-use crate::scoring::{clip_probabilities, load_network, unit_probabilities};
+use crate::scoring::unit_probabilities;
 
 /// Checks that the run in `gate_dir` can gate a model of `scored`: same
 /// dataset, a two-class task whose class 0 is Normal, and one that the
@@ -110,10 +111,10 @@ pub(crate) fn gate_normal_probabilities(
         require_clips(&own_set, "gate evaluation")?;
         &own_set
     };
-    let (net, pipeline) = load_network(gate_dir, gate, options.device)?;
+    let networks = RunNetworks::load(gate_dir, gate, options.device)?;
     let probs = unit_probabilities(
         gate_set,
-        &clip_probabilities(&net, &pipeline, gate_set, options.batch_size),
+        &networks.clip_probabilities(gate_set, options.batch_size),
     );
     let normal = gate.task.normal_class();
     let by_unit: HashMap<(&str, Option<usize>), f32> = gate_set

@@ -19,12 +19,10 @@ use serde::Serialize;
 use tch::Device;
 
 use crate::config::ExperimentConfig;
-use crate::data::batch::InputPipeline;
 use crate::data::clips::{ClipSpan, window_spans};
 use crate::data::{compute_clips, f16};
+use crate::ensemble::RunNetworks;
 use crate::error::{Error, Result};
-use crate::network::Network;
-use crate::scoring::{load_network, probabilities};
 
 /// Clips per forward pass at prediction time.
 const PREDICT_BATCH: usize = 32;
@@ -39,7 +37,7 @@ pub struct Predictor {
     run_dir: PathBuf,
     config: ExperimentConfig,
     extractor: FeatureExtractor,
-    inner: Mutex<(Network, InputPipeline)>,
+    inner: Mutex<RunNetworks>,
 }
 
 impl std::fmt::Debug for Predictor {
@@ -134,12 +132,12 @@ impl Predictor {
     pub fn load(run_dir: &Path, device: Device) -> Result<Self> {
         let config = ExperimentConfig::load(run_dir)?;
         let extractor = config.extractor()?;
-        let (net, pipeline) = load_network(run_dir, &config, device)?;
+        let networks = RunNetworks::load(run_dir, &config, device)?;
         Ok(Self {
             run_dir: run_dir.to_path_buf(),
             config,
             extractor,
-            inner: Mutex::new((net, pipeline)),
+            inner: Mutex::new(networks),
         })
     }
 
@@ -426,13 +424,11 @@ impl Predictor {
             .inner
             .lock()
             .map_err(|_| Error::run_dir(&self.run_dir, "the model lock was poisoned by a panic"))?;
-        let (net, pipeline) = &*inner;
-        let len = pipeline.clip_len();
+        let len = inner.clip_len();
         let mut out = Vec::with_capacity(n);
         for chunk in values.chunks(len * PREDICT_BATCH) {
             let host: Vec<f32> = chunk.iter().map(|&h| f16::f16_to_f32(h)).collect();
-            let x = pipeline.prepare(&host, chunk.len() / len);
-            out.extend(probabilities(net, &x));
+            out.extend(inner.host_probabilities(&host, chunk.len() / len));
         }
         Ok(out)
     }

@@ -16,6 +16,8 @@
 //! - [`evaluate_run`]: a run on a dataset folder → `metrics.json`,
 //!   `predictions.csv`, plots and `report.md`, optionally gated by a
 //!   Normal-vs-abnormal run ([`gate`]).
+//! - [`ensemble`]: several runs answering as one (mean of their probabilities), read
+//!   wherever a run directory is.
 //! - [`Predictor`]: a run loaded for prediction (`Send + Sync`); [`models`]: a folder of
 //!   runs, optionally gated, and what they say about one recording (`predict --json`).
 //!
@@ -26,6 +28,7 @@
 pub mod accounting;
 pub mod config;
 pub mod data;
+pub mod ensemble;
 mod error;
 mod evaluate;
 pub mod fsutil;

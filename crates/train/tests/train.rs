@@ -13,6 +13,8 @@ mod augment;
 mod cv;
 #[path = "train/early_stopping.rs"]
 mod early_stopping;
+#[path = "train/ensemble.rs"]
+mod ensemble;
 #[path = "train/fuzz.rs"]
 mod fuzz;
 #[path = "train/gate.rs"]

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod augment;
 pub mod cache;
 pub mod cv;
+pub mod ensemble;
 pub mod evaluate;
 pub mod features;
 pub mod info;

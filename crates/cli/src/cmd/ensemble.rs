@@ -1,0 +1,36 @@
+//! `lungsound ensemble RUN_DIR... --out DIR`: makes one model of several runs of the same
+//! task and features (e.g. the fold runs of `lungsound cv`), whose probabilities are the mean
+//! of theirs; `predict`, `evaluate` and `serve` take the folder as they take a run.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use lungsound_infer::ensemble::write_ensemble;
+
+use super::train::runtime;
+use crate::outcome::Outcome;
+
+/// Arguments of `lungsound ensemble`.
+#[derive(Debug, clap::Args)]
+pub struct EnsembleArgs {
+    /// The member runs (same dataset, task, classes and feature settings).
+    #[arg(required = true, value_name = "RUN_DIR")]
+    members: Vec<PathBuf>,
+    /// The ensemble folder to create: config.json, ensemble.json, members/, model_card.md.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+/// Runs `lungsound ensemble`.
+pub fn run(args: EnsembleArgs) -> anyhow::Result<Outcome> {
+    let config = write_ensemble(&args.out, &args.members, &runtime::command_line())
+        .with_context(|| format!("cannot make the ensemble {}", args.out.display()))?;
+    println!(
+        "{}: ensemble of {} run(s), task {} on {} (mean of their probabilities)",
+        args.out.display(),
+        args.members.len(),
+        config.task,
+        config.dataset.display_name()
+    );
+    Ok(Outcome::clean())
+}
