@@ -77,6 +77,19 @@ def fit_offsets(logp, truth, weights=None, sweeps=3):
     return b, best
 
 
+def fit_prior_scale(logp, truth, weights=None):
+    """Logit adjustment: offsets tau * log(class prior of these rows), one parameter tau."""
+    prior = np.bincount(truth, minlength=logp.shape[1]) / len(truth)
+    logprior = np.log(np.clip(prior, 1e-6, 1))
+    logprior = logprior - logprior[0]
+    best = (biocas(truth, decide(logp, np.zeros(logp.shape[1])), weights), 0.0)
+    for tau in sorted(np.round(np.arange(-1.0, 1.01, 0.05), 2), key=abs):
+        s = biocas(truth, decide(logp, tau * logprior), weights)
+        if s > best[0] + 1e-12:
+            best = (s, tau)
+    return best[1] * logprior, best[0]
+
+
 def mix_weights(truth, normal=0):
     """Every abnormal class present gets the same total weight (their sum unchanged)."""
     w = np.ones(len(truth))
@@ -99,12 +112,15 @@ def main():
     ap.add_argument("--uniform-abnormal", action="store_true",
                     help="also report with the abnormal classes re-weighted to equal shares")
     ap.add_argument("--write-offsets", type=Path)
+    ap.add_argument("--family", choices=["per-class", "prior"], default="per-class",
+                    help="per-class offsets, or one scale of the log class prior (logit adjustment)")
     args = ap.parse_args()
     classes, fold, truth, probs = read_oof(args.oof)
     tasks = [("1-2", truth, probs, classes)]
     if len(classes) > 2:
         t11, p11 = coarse(truth, probs, classes)
         tasks.append(("1-1 (summed)", t11, p11, ["Normal", "Adventitious"]))
+    fit = fit_offsets if args.family == "per-class" else fit_prior_scale
     for name, y, p, cls in tasks:
         logp = np.log(np.clip(p, 1e-12, 1))
         print(f"\n### task {name}: offsets fitted on the other folds' OOF rows\n")
@@ -113,7 +129,7 @@ def main():
         diffs, diffs_mix, base_s, off_s = [], [], [], []
         for k in sorted(set(fold)):
             tr, te = fold != k, fold == k
-            b, _ = fit_offsets(logp[tr], y[tr])
+            b, _ = fit(logp[tr], y[tr])
             s0 = biocas(y[te], decide(logp[te], np.zeros(len(cls))))
             s1 = biocas(y[te], decide(logp[te], b))
             base_s.append(s0); off_s.append(s1); diffs.append(s1 - s0)
@@ -129,7 +145,7 @@ def main():
         print(f"| mean ± sd | | {np.mean(base_s):.4f} ± {np.std(base_s, ddof=1):.4f} | "
               f"{np.mean(off_s):.4f} ± {np.std(off_s, ddof=1):.4f} | {d.mean():+.4f} ± {d.std(ddof=1):.4f} |"
               + (f" | | {np.mean(diffs_mix):+.4f} ± {np.std(diffs_mix, ddof=1):.4f} |" if args.uniform_abnormal else ""))
-        b_all, s_all = fit_offsets(logp, y)
+        b_all, s_all = fit(logp, y)
         print(f"\noffsets fitted on all folds: " + ", ".join(f"{c} {v:+.2f}" for c, v in zip(cls, b_all))
               + f" (in-sample Score {s_all:.4f})")
         if args.write_offsets and name == "1-2":
