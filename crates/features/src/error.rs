@@ -80,16 +80,64 @@ pub enum Error {
         /// The input (and output) folder.
         dir: PathBuf,
     },
-    /// Creating or writing an output file or folder failed.
+    /// Creating or writing an output file or folder, or listing an input
+    /// folder, failed.
     #[error("cannot {action} {}", path.display())]
     Io {
-        /// `"create"` or `"write"`.
+        /// `"create"`, `"write"` or `"list"`.
         action: &'static str,
         /// The file or folder.
         path: PathBuf,
         /// The cause.
         #[source]
         source: std::io::Error,
+    },
+    /// A recording cannot be read or decoded (the message names the file).
+    #[error(transparent)]
+    Audio(#[from] lungsound_audio::Error),
+    /// The feature parameters are invalid at a recording's sample rate
+    /// ([`export::compute_file`](crate::export::compute_file)).
+    #[error("invalid feature parameters for {}", path.display())]
+    InvalidForFile {
+        /// The recording.
+        path: PathBuf,
+        /// The parameter problem.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The feature parameters are invalid at the sample rate of a recording
+    /// of a folder ([`export::compute_folder`](crate::export::compute_folder)).
+    #[error("invalid feature parameters at {sample_rate} Hz")]
+    InvalidAtRate {
+        /// The recording.
+        path: PathBuf,
+        /// Its sample rate, in Hz.
+        sample_rate: u32,
+        /// The parameter problem.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A folder given to [`export::compute_folder`](crate::export::compute_folder)
+    /// holds no recording.
+    #[error("no .wav or .flac files in {}", dir.display())]
+    NoAudioFiles {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A [`FigureWriter`](crate::export::FigureWriter) failed (its message
+    /// names the file).
+    #[error(transparent)]
+    Figure(Box<dyn std::error::Error + Send + Sync>),
+    /// The work on one recording of a batch panicked (a bug); the batch went on.
+    #[error(
+        "{}: internal error while reading this file ({message}); skipped — please report it",
+        path.display()
+    )]
+    Panicked {
+        /// The recording.
+        path: PathBuf,
+        /// The panic's message.
+        message: String,
     },
 }
 

@@ -13,7 +13,8 @@
 //!   filterbank precomputed; `Send + Sync`, one per sample rate, shared by threads.
 //! - Building blocks with librosa's names: [`stft_magnitude`], [`melspectrogram`],
 //!   [`mel::filterbank`], [`power_to_db`], [`amplitude_to_db`], [`window::hann`].
-//! - Export: [`write_npy`] / [`read_npy`] (float32 `.npy`), [`write_png`] ([`Colormap`]).
+//! - Export: [`write_npy`] / [`read_npy`] (float32 `.npy`), [`write_png`] ([`Colormap`]);
+//!   [`export`]: a recording's (or a folder's) spectrogram files, `lungsound features`'s work.
 //!
 //! Agreement with librosa is checked against reference outputs in
 //! `tests/fixtures/librosa-0.11/` (made by `scripts/fixtures/make_librosa_fixtures.py`).
@@ -33,6 +34,7 @@ pub mod augment;
 mod config;
 pub mod db;
 mod error;
+pub mod export;
 mod extractor;
 pub mod filter;
 pub mod mel;

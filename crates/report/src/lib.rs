@@ -12,7 +12,8 @@
 //! - [`plot`]: bar charts, histograms, confusion-matrix heatmaps, ROC curves
 //!   and training curves, each written as PNG and SVG with the same stem;
 //!   [`write_spectrogram_figure`]: a spectrogram PNG with time and frequency
-//!   axes, a dB colour bar and a title (`lungsound features --png`).
+//!   axes, a dB colour bar and a title (`lungsound features --png`, through
+//!   [`SpectrogramFigures`], the `lungsound_features::export::FigureWriter`).
 //!
 //! Plots render text with DejaVu Sans compiled into the binary, so they
 //! work on machines without system fonts.
@@ -32,7 +33,7 @@ pub use error::Error;
 pub use evaluation::{
     CONFUSION_MATRIX_STEM, EvalContext, METRICS_JSON, ROC_STEM, Unscored, write_evaluation_report,
 };
-pub use plot::{PlotFiles, SpectrogramAxes, write_spectrogram_figure};
+pub use plot::{PlotFiles, SpectrogramAxes, SpectrogramFigures, write_spectrogram_figure};
 
 fn create_dir(dir: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {

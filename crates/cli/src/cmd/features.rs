@@ -5,15 +5,16 @@
 //!
 //! Defaults are librosa 0.11's (see `lungsound_features::FeatureConfig`), at
 //! the file's own sample rate unless `--sample-rate` is given. A directory
-//! INPUT is processed in parallel, one `.npy` (and PNG) per recording.
+//! INPUT is processed in parallel, one `.npy` (and PNG) per recording. The
+//! work is `lungsound_features::export`'s; this command parses and prints.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
-use anyhow::{Context, bail};
-use lungsound_features::{Colormap, DbRef, FeatureConfig, FeatureExtractor, FeatureKind};
-use lungsound_report::{SpectrogramAxes, write_spectrogram_figure};
-use ndarray::Array2;
-use rayon::prelude::*;
+use anyhow::bail;
+use lungsound_features::export::{self, FolderOptions, PngOptions, PngStyle};
+use lungsound_features::{Colormap, FeatureConfig, FeatureKind};
+use lungsound_report::SpectrogramFigures;
 
 use crate::outcome::Outcome;
 use crate::progress;
@@ -89,6 +90,17 @@ impl FeaturesArgs {
         config.db = self.db;
         config
     }
+
+    fn png_options(&self) -> PngOptions<'static> {
+        PngOptions {
+            style: if self.png_raw {
+                PngStyle::Raw
+            } else {
+                PngStyle::Figure(&SpectrogramFigures)
+            },
+            colormap: self.colormap,
+        }
+    }
 }
 
 /// Runs `lungsound features`.
@@ -98,15 +110,15 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<Outcome> {
         bail!("nothing to write: give --out FILE.npy, --png FILE.png, or both");
     };
     if args.input.is_dir() {
-        run_dir(&args, &config)
+        run_dir(&args, config)
     } else {
-        let (spectrogram, rate) = compute_file(&args.input, &config, args.sample_rate)?;
-        write_outputs(
+        let (spectrogram, rate) = export::compute_file(&args.input, &config, args.sample_rate)?;
+        export::write_outputs(
             &spectrogram,
             &args.input,
             args.out.as_deref(),
             args.png.as_deref(),
-            &args,
+            &args.png_options(),
             &config,
             rate,
         )?;
@@ -122,54 +134,30 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<Outcome> {
     }
 }
 
-fn run_dir(args: &FeaturesArgs, config: &FeatureConfig) -> anyhow::Result<Outcome> {
-    let files = audio_files(&args.input)?;
-    if files.is_empty() {
-        bail!("no .wav or .flac files in {}", args.input.display());
-    }
-    if let Some(out) = &args.out {
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    }
-    if let Some(png_dir) = &args.png {
-        std::fs::create_dir_all(png_dir)
-            .with_context(|| format!("cannot create {}", png_dir.display()))?;
-    }
-    let bar = progress::bar(files.len() as u64, "features");
-    // One extractor per sample rate would be shared by all threads; files of
-    // one dataset nearly always share a rate, so the cache stays tiny.
-    let extractors = std::sync::Mutex::new(Vec::<(u32, std::sync::Arc<FeatureExtractor>)>::new());
-    let failures: Vec<String> = files
-        .par_iter()
-        .filter_map(|file| {
-            // One file's panic (a bug) becomes that file's error; the batch goes on.
-            let result = progress::isolate(file, || -> anyhow::Result<()> {
-                let audio = load(file, args.sample_rate)?;
-                let extractor = extractor_for(&extractors, config, audio.sample_rate)?;
-                let spectrogram = extractor.compute(&audio.samples);
-                let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-                let npy = args.out.as_ref().map(|dir| dir.join(format!("{stem}.npy")));
-                let png = args.png.as_ref().map(|dir| dir.join(format!("{stem}.png")));
-                write_outputs(
-                    &spectrogram,
-                    file,
-                    npy.as_deref(),
-                    png.as_deref(),
-                    args,
-                    config,
-                    audio.sample_rate,
-                )
-            });
+fn run_dir(args: &FeaturesArgs, config: FeatureConfig) -> anyhow::Result<Outcome> {
+    let kind = config.kind;
+    let options = FolderOptions {
+        config,
+        sample_rate: args.sample_rate,
+        out_dir: args.out.clone(),
+        png_dir: args.png.clone(),
+        png: args.png_options(),
+    };
+    // The bar appears once the files are listed and the output folders exist.
+    let bar = OnceLock::new();
+    let result = export::compute_folder(&args.input, &options, &|done, total| {
+        let bar = bar.get_or_init(|| progress::bar(total as u64, "features"));
+        if done > 0 {
             bar.inc(1);
-            match result {
-                Ok(Ok(())) => None,
-                Ok(Err(err)) => Some(crate::outcome::error_chain(&err)),
-                Err(panic) => Some(panic),
-            }
-        })
-        .collect();
-    bar.finish_and_clear();
-    for failure in &failures {
-        eprintln!("error: {failure}");
+        }
+    });
+    if let Some(bar) = bar.get() {
+        bar.finish_and_clear();
+    }
+    let report = result?;
+    let n_failed = report.failures.len();
+    for (_, failure) in report.failures {
+        eprintln!("error: {}", crate::outcome::error_chain(&failure.into()));
     }
     let destination = args
         .out
@@ -178,128 +166,11 @@ fn run_dir(args: &FeaturesArgs, config: &FeatureConfig) -> anyhow::Result<Outcom
         .unwrap_or(&args.input);
     println!(
         "{} of {} recordings -> {} ({} spectrograms)",
-        files.len() - failures.len(),
-        files.len(),
+        report.n_files - n_failed,
+        report.n_files,
         destination.display(),
-        config.kind
+        kind
     );
-    progress::print_problem_summary(failures.len(), "computing spectrograms");
-    Ok(Outcome::with_problems(failures.len()))
-}
-
-fn extractor_for(
-    cache: &std::sync::Mutex<Vec<(u32, std::sync::Arc<FeatureExtractor>)>>,
-    config: &FeatureConfig,
-    sample_rate: u32,
-) -> anyhow::Result<std::sync::Arc<FeatureExtractor>> {
-    let mut cache = cache
-        .lock()
-        .map_err(|_| anyhow::anyhow!("feature extractor cache poisoned"))?;
-    if let Some((_, extractor)) = cache.iter().find(|(rate, _)| *rate == sample_rate) {
-        return Ok(extractor.clone());
-    }
-    let extractor = std::sync::Arc::new(
-        FeatureExtractor::new(config, sample_rate)
-            .with_context(|| format!("invalid feature parameters at {sample_rate} Hz"))?,
-    );
-    cache.push((sample_rate, extractor.clone()));
-    Ok(extractor)
-}
-
-fn load(file: &Path, sample_rate: Option<u32>) -> anyhow::Result<lungsound_audio::Audio> {
-    Ok(match sample_rate {
-        Some(rate) => lungsound_audio::load_resampled(file, rate)?,
-        None => lungsound_audio::load(file)?.0,
-    })
-}
-
-fn compute_file(
-    file: &Path,
-    config: &FeatureConfig,
-    sample_rate: Option<u32>,
-) -> anyhow::Result<(Array2<f32>, u32)> {
-    let audio = load(file, sample_rate)?;
-    let extractor = FeatureExtractor::new(config, audio.sample_rate)
-        .with_context(|| format!("invalid feature parameters for {}", file.display()))?;
-    Ok((extractor.compute(&audio.samples), audio.sample_rate))
-}
-
-/// Writes the `.npy` and the PNG (figure, or with `--png-raw` the bare array
-/// image) of `input`'s spectrogram, each when asked for.
-fn write_outputs(
-    spectrogram: &Array2<f32>,
-    input: &Path,
-    npy: Option<&Path>,
-    png: Option<&Path>,
-    args: &FeaturesArgs,
-    config: &FeatureConfig,
-    sample_rate: u32,
-) -> anyhow::Result<()> {
-    if let Some(npy) = npy {
-        if let Some(parent) = npy.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        lungsound_features::write_npy(npy, spectrogram)?;
-    }
-    match png {
-        Some(png) if args.png_raw => write_raw_png(spectrogram, png, config, args.colormap),
-        Some(png) => {
-            let axes = SpectrogramAxes {
-                colormap: args.colormap,
-                ..SpectrogramAxes::new(config, sample_rate)
-            };
-            let name = input.file_name().unwrap_or(input.as_os_str());
-            let title = format!(
-                "{} — {}",
-                name.to_string_lossy(),
-                axes.settings(spectrogram.nrows())
-            );
-            write_spectrogram_figure(spectrogram, &axes, &title, png)?;
-            Ok(())
-        }
-        None => Ok(()),
-    }
-}
-
-/// The one-pixel-per-bin image (`--png-raw`), on a dB scale unless log-compressed.
-fn write_raw_png(
-    spectrogram: &Array2<f32>,
-    png: &Path,
-    config: &FeatureConfig,
-    colormap: Colormap,
-) -> anyhow::Result<()> {
-    let visible = match (config.db, config.kind) {
-        (true, _) | (false, FeatureKind::LogStft) => spectrogram.clone(),
-        (false, FeatureKind::Mel) => {
-            lungsound_features::power_to_db(spectrogram, DbRef::Max, 1e-10, Some(80.0))?
-        }
-        (false, FeatureKind::Stft) => {
-            lungsound_features::amplitude_to_db(spectrogram, DbRef::Max, 1e-5, Some(80.0))?
-        }
-    };
-    lungsound_features::write_png(png, &visible, colormap)?;
-    Ok(())
-}
-
-/// Every `.wav`/`.flac` below `dir`, sorted, so runs are reproducible.
-fn audio_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
-        for entry in entries {
-            let path = entry
-                .with_context(|| format!("cannot list {}", dir.display()))?
-                .path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if lungsound_audio::is_audio_path(&path) {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
+    progress::print_problem_summary(n_failed, "computing spectrograms");
+    Ok(Outcome::with_problems(n_failed))
 }

@@ -14,6 +14,7 @@ mod heatmap;
 mod histogram;
 mod roc;
 mod spectrogram;
+mod spectrogram_figures;
 mod style;
 
 use std::ffi::OsString;
@@ -31,6 +32,7 @@ pub use roc::roc_plot;
 pub use spectrogram::{
     SPECTROGRAM_FIGURE_SIZE, SPECTROGRAM_TOP_DB, SpectrogramAxes, write_spectrogram_figure,
 };
+pub use spectrogram_figures::SpectrogramFigures;
 
 use crate::Error;
 
