@@ -1,7 +1,7 @@
 //! Library errors → Python exceptions.
 
+use pyo3::PyErr;
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
-use pyo3::prelude::*;
 
 /// A decoding error: `FileNotFoundError` for a missing file, `OSError` otherwise
 /// (librosa raises soundfile's errors, which are `RuntimeError`s; `OSError` is what
@@ -34,31 +34,28 @@ pub fn eval(e: lungsound_eval::Error) -> PyErr {
 /// folder, `ValueError` for a recording the models cannot classify (too short, bad events) or
 /// a gate that fits none, `RuntimeError` otherwise. The message names the run or file.
 pub fn infer(e: lungsound_infer::Error) -> PyErr {
+    infer_with_prefix("", &e)
+}
+
+/// [`infer`] for an error of the model named `model` while predicting (the message starts
+/// with the model's name).
+pub fn infer_for_model(model: &str, e: lungsound_infer::Error) -> PyErr {
+    infer_with_prefix(&format!("{model}: "), &e)
+}
+
+fn infer_with_prefix(prefix: &str, e: &lungsound_infer::Error) -> PyErr {
     use lungsound_infer::Error;
-    match &e {
+    let message = format!("{prefix}{}", error_chain(e));
+    match e {
         Error::ModelFolder {
             source: Some(io), ..
-        } if io.kind() == std::io::ErrorKind::NotFound => {
-            PyFileNotFoundError::new_err(error_chain(&e))
-        }
+        } if io.kind() == std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
         Error::ModelFolder { .. }
         | Error::Gate { .. }
         | Error::NoData(_)
-        | Error::InvalidConfig(_) => PyValueError::new_err(error_chain(&e)),
-        _ => PyRuntimeError::new_err(error_chain(&e)),
+        | Error::InvalidConfig(_) => PyValueError::new_err(message),
+        _ => PyRuntimeError::new_err(message),
     }
-}
-
-/// [`infer`] for an error of the model named `model` while predicting.
-pub fn infer_for_model(model: &str, e: lungsound_infer::Error) -> PyErr {
-    let err = infer(e);
-    Python::attach(|py| {
-        let message = format!("{model}: {}", err.value(py));
-        match err.get_type(py).name() {
-            Ok(name) if name == "ValueError" => PyValueError::new_err(message),
-            _ => PyRuntimeError::new_err(message),
-        }
-    })
 }
 
 /// The error and its causes, each once, joined by ": ".
