@@ -21,21 +21,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from decision_offsets import decide, fit_offsets  # noqa: E402
+from decision_offsets import biocas, decide, fit_offsets  # noqa: E402
 from records_from_events import REC_CLASSES, fit_logreg, pooled, to_21  # noqa: E402
 
 PQ = 4
-
-
-def weighted_biocas(truth, pred, w=None, normal=0):
-    w = np.ones(len(truth)) if w is None else w
-    is_n = truth == normal
-    ok = truth == pred
-    sp = w[is_n & ok].sum() / w[is_n].sum() if is_n.any() else 0.0
-    se = w[~is_n & ok].sum() / w[~is_n].sum() if (~is_n).any() else 0.0
-    as_ = (se + sp) / 2
-    hs = 2 * se * sp / (se + sp) if se + sp else 0.0
-    return (as_ + hs) / 2
 
 
 def pq_weights(y, share=0.02):
@@ -81,9 +70,9 @@ def main():
         off = decide(logp[te], b)
         st = fit_logreg(stacked[tr], y[tr]).predict(stacked[te]) if len(done) > 1 else base
         w = pq_weights(y[te])
-        row = [weighted_biocas(y[te], p) for p in (base, off, st)]
-        row += [weighted_biocas(to_21(y[te]), to_21(p)) for p in (base, off, st)]
-        row += [weighted_biocas(y[te], p, w) for p in (base, off, st)]
+        row = [biocas(y[te], p) for p in (base, off, st)]
+        row += [biocas(to_21(y[te]), to_21(p)) for p in (base, off, st)]
+        row += [biocas(y[te], p, w) for p in (base, off, st)]
         rows.append(row)
         print(f"| {k} | {te.sum()} | " + " | ".join(f"{v:.4f}" for v in row) + " |")
     a = np.array(rows)
