@@ -19,7 +19,7 @@ fi
 have="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("torch"))' 2>/dev/null || true)"
 if [[ "$have" != "$TORCH_VERSION"* ]]; then
     echo "setup: installing torch==$TORCH_VERSION into $VENV (one-off, large download)" >&2
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "torch==$TORCH_VERSION"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir "torch==$TORCH_VERSION"
 fi
 torch_dir="$("$VENV/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
 # A relative link, so the checkout can move; `.cargo/config.toml` resolves it.

@@ -14,7 +14,7 @@ if [[ ! -x "$PYVENV/bin/python" ]]; then
 fi
 if ! "$PYVENV/bin/python" -c 'import maturin, pytest, numpy, librosa, soundfile, pandas, matplotlib, dask, distributed' 2>/dev/null; then
     echo "test-python: installing the test packages into $PYVENV" >&2
-    "$PYVENV/bin/pip" install --quiet --disable-pip-version-check \
+    "$PYVENV/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir \
         'maturin>=1.7,<2' pytest numpy 'librosa==0.11.0' soundfile pandas matplotlib 'dask[distributed]'
 fi
 # The package needs torch (its libtorch runs the models): the test venv sees the project's .venv
