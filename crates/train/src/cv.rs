@@ -16,6 +16,10 @@
 //!
 //! Resumable: a fold with `fold.json` is read back, a fold with a checkpoint is resumed, the
 //! others are trained; a rerun with other folds than `folds.json` records is refused.
+//!
+//! Fold-matched initial weights: `{fold}` in `training.pretrained` is replaced by each fold's
+//! index, so fold K can start from a model trained on the same patients (for example fold K of
+//! another cross-validation on these folds) without seeing its validation patients.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -129,6 +133,17 @@ pub struct CvOptions {
     pub only_folds: Vec<usize>,
 }
 
+/// The placeholder in `training.pretrained` that [`run_cv`] replaces by the fold's index.
+pub const FOLD_PLACEHOLDER: &str = "{fold}";
+
+/// `path` with every [`FOLD_PLACEHOLDER`] replaced by `index` (unchanged without one).
+pub fn fold_pretrained_path(path: &Path, index: usize) -> PathBuf {
+    PathBuf::from(
+        path.to_string_lossy()
+            .replace(FOLD_PLACEHOLDER, &index.to_string()),
+    )
+}
+
 /// The tasks a `task` model is scored on: its own, then every coarser one.
 pub fn scored_tasks(task: Task) -> Vec<Task> {
     let mut tasks = vec![task];
@@ -206,6 +221,11 @@ pub fn run_cv(config: &ExperimentConfig, out_dir: &Path, options: &CvOptions) ->
             count: options.folds,
             index,
         });
+        fold_config.training.pretrained = base
+            .training
+            .pretrained
+            .as_deref()
+            .map(|path| fold_pretrained_path(path, index));
         if run_dir.join(CHECKPOINT_FILE).exists() {
             resume(&run_dir, None, &options.train)?;
         } else {
@@ -415,6 +435,18 @@ fn markdown(report: &CvReport, config: &ExperimentConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_placeholder_is_replaced_in_pretrained_paths() {
+        assert_eq!(
+            fold_pretrained_path(Path::new("runs/cv-events/fold-{fold}/model.safetensors"), 3),
+            PathBuf::from("runs/cv-events/fold-3/model.safetensors")
+        );
+        assert_eq!(
+            fold_pretrained_path(Path::new("weights/vgg16.safetensors"), 3),
+            PathBuf::from("weights/vgg16.safetensors")
+        );
+    }
 
     #[test]
     fn mean_and_sample_sd() {

@@ -484,7 +484,8 @@ pub struct TrainingSettings {
     pub label_smoothing: f64,
     /// Initial weights (e.g. torchvision ImageNet weights as safetensors),
     /// loaded with `lungsound_models::load_pretrained` before training.
-    /// Default none.
+    /// In `lungsound cv`, `{fold}` in the path becomes each fold's index (fold-matched
+    /// initial weights, e.g. `runs/cv-events/fold-{fold}/model.safetensors`). Default none.
     pub pretrained: Option<std::path::PathBuf>,
     /// Freeze every parameter before this layer (`lungsound_models::freeze_until`,
     /// e.g. `layer3`). Default none.
