@@ -38,6 +38,11 @@ pub struct CvArgs {
     /// Epochs per fold [default: the recipe's].
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
+    /// Initial weights of every fold [default: the recipe's training.pretrained]; `{fold}`
+    /// in the path becomes the fold's index, so that fold K starts from a model trained on
+    /// fold K's training patients (e.g. 'runs/cv-events/fold-{fold}/model.safetensors').
+    #[arg(long, value_name = "FILE")]
+    pretrained: Option<PathBuf>,
     /// Clips per forward pass when evaluating, 1–4096.
     #[arg(long, default_value_t = 64, value_name = "N", value_parser = crate::limits::batch_size)]
     batch_size: usize,
@@ -67,6 +72,7 @@ pub fn run(args: CvArgs) -> anyhow::Result<Outcome> {
     let overrides = ExperimentFlags {
         data: args.data.clone(),
         epochs: args.epochs,
+        pretrained: args.pretrained.clone(),
         ..ExperimentFlags::default()
     };
     let config = overrides.recipe_experiment(&recipe)?;

@@ -131,3 +131,60 @@ fn three_folds_predict_every_unit_once_and_resume_without_retraining() {
     let err = run_cv(&config, &out, &missing).unwrap_err().to_string();
     assert!(err.contains("fold 3 does not exist"), "{err}");
 }
+
+#[test]
+fn each_fold_starts_from_the_same_folds_pretrained_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synthetic_sprsound(&data, 6);
+    let mut train = cpu_options();
+    train.cache = FeatureCache::new(dir.path().join("cache"));
+    let options = CvOptions {
+        folds: 3,
+        seed: 11,
+        train,
+        batch_size: 32,
+        only_folds: vec![1],
+    };
+    let _rng = torch_rng();
+    let first = dir.path().join("cv-first");
+    run_cv(&tiny_config(&data, Task::EventMulti, 1), &first, &options).unwrap();
+
+    // A second cross-validation on the same folds, each fold from the first one's fold.
+    let mut config = tiny_config(&data, Task::EventMulti, 1);
+    config.training.pretrained = Some(first.join("fold-{fold}").join(MODEL_FILE));
+    let second = dir.path().join("cv-second");
+    run_cv(&config, &second, &options).unwrap();
+    let fold_config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fold_dir(&second, 1).join("config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        fold_config["training"]["pretrained"],
+        serde_json::json!(fold_dir(&first, 1).join(MODEL_FILE)),
+        "fold 1 trained from fold 1's model"
+    );
+    let shared: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(second.join("config.json")).unwrap())
+            .unwrap();
+    assert!(
+        shared["training"]["pretrained"]
+            .as_str()
+            .unwrap()
+            .contains("fold-{fold}"),
+        "the folder's config keeps the placeholder: {shared}"
+    );
+
+    // Fold 2 of the first run was never trained: its missing model is named.
+    let err = run_cv(
+        &config,
+        &dir.path().join("cv-third"),
+        &CvOptions {
+            only_folds: vec![2],
+            ..options
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("fold-2"), "{err}");
+}
