@@ -143,6 +143,17 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
         t.ema_decay,
         t.seed
     );
+    if let Some(path) = &t.pretrained {
+        let _ = writeln!(
+            md,
+            "- Initial weights: `{}` (tensors whose shape fits; the rest, e.g. another task's \
+             classifier, start at random){}",
+            path.display(),
+            t.freeze_until
+                .as_ref()
+                .map_or(String::new(), |layer| format!(", frozen before `{layer}`"))
+        );
+    }
     let _ = writeln!(
         md,
         "- Selection: the epoch with the highest validation {} (ties: lower validation loss){}.",

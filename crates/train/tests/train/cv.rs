@@ -164,6 +164,12 @@ fn each_fold_starts_from_the_same_folds_pretrained_model() {
         serde_json::json!(fold_dir(&first, 1).join(MODEL_FILE)),
         "fold 1 trained from fold 1's model"
     );
+    let card = std::fs::read_to_string(fold_dir(&second, 1).join("model_card.md")).unwrap();
+    let expected = format!(
+        "- Initial weights: `{}`",
+        fold_dir(&first, 1).join(MODEL_FILE).display()
+    );
+    assert!(card.contains(&expected), "{card}");
     let shared: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(second.join("config.json")).unwrap())
             .unwrap();
