@@ -8,21 +8,26 @@ use lungsound_train::cv::{CvOptions, FOLDS_FILE, FoldAssignment, fold_dir, run_c
 
 use crate::{cpu_options, synthetic_sprsound, tiny_config, torch_rng};
 
+/// Three folds (seed 11) on the CPU with a feature cache in `dir`, running `only_folds`.
+fn three_folds(dir: &std::path::Path, only_folds: Vec<usize>) -> CvOptions {
+    let mut train = cpu_options();
+    train.cache = FeatureCache::new(dir.join("cache"));
+    CvOptions {
+        folds: 3,
+        seed: 11,
+        train,
+        batch_size: 32,
+        only_folds,
+    }
+}
+
 #[test]
 fn three_folds_predict_every_unit_once_and_resume_without_retraining() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     synthetic_sprsound(&data, 6);
     let out = dir.path().join("cv");
-    let mut train = cpu_options();
-    train.cache = FeatureCache::new(dir.path().join("cache"));
-    let options = CvOptions {
-        folds: 3,
-        seed: 11,
-        train,
-        batch_size: 32,
-        only_folds: vec![2],
-    };
+    let options = three_folds(dir.path(), vec![2]);
     let config = tiny_config(&data, Task::EventMulti, 1);
     let _rng = torch_rng();
     // One fold only (as one of several processes would): the others stay pending and
@@ -137,15 +142,7 @@ fn each_fold_starts_from_the_same_folds_pretrained_model() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     synthetic_sprsound(&data, 6);
-    let mut train = cpu_options();
-    train.cache = FeatureCache::new(dir.path().join("cache"));
-    let options = CvOptions {
-        folds: 3,
-        seed: 11,
-        train,
-        batch_size: 32,
-        only_folds: vec![1],
-    };
+    let options = three_folds(dir.path(), vec![1]);
     let _rng = torch_rng();
     let first = dir.path().join("cv-first");
     run_cv(&tiny_config(&data, Task::EventMulti, 1), &first, &options).unwrap();
