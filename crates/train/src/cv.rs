@@ -138,10 +138,13 @@ pub const FOLD_PLACEHOLDER: &str = "{fold}";
 
 /// `path` with every [`FOLD_PLACEHOLDER`] replaced by `index` (unchanged without one).
 pub fn fold_pretrained_path(path: &Path, index: usize) -> PathBuf {
-    PathBuf::from(
-        path.to_string_lossy()
-            .replace(FOLD_PLACEHOLDER, &index.to_string()),
-    )
+    match path.to_str() {
+        Some(text) if text.contains(FOLD_PLACEHOLDER) => {
+            PathBuf::from(text.replace(FOLD_PLACEHOLDER, &index.to_string()))
+        }
+        // Not touched otherwise: a path that is not UTF-8 stays byte for byte.
+        _ => path.to_path_buf(),
+    }
 }
 
 /// The tasks a `task` model is scored on: its own, then every coarser one.
@@ -446,6 +449,12 @@ mod tests {
             fold_pretrained_path(Path::new("weights/vgg16.safetensors"), 3),
             PathBuf::from("weights/vgg16.safetensors")
         );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let not_utf8 = Path::new(std::ffi::OsStr::from_bytes(b"weights/\xff.safetensors"));
+            assert_eq!(fold_pretrained_path(not_utf8, 3), not_utf8);
+        }
     }
 
     #[test]
