@@ -148,20 +148,10 @@ pub fn print_problem_summary(problems: usize, what: &str) {
 }
 
 /// Runs `work` for one item of a batch so that a panic inside it (a bug in a decoder, say)
-/// becomes an error naming `item` and the batch goes on. The last line of defence: every
-/// known bad input is an ordinary error long before this.
+/// becomes an error message naming `item` and the batch goes on
+/// ([`lungsound_features::export::isolate`]).
 pub fn isolate<T>(item: &std::path::Path, work: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|payload| {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_string());
-        format!(
-            "{}: internal error while reading this file ({what}); skipped — please report it",
-            item.display()
-        )
-    })
+    lungsound_features::export::isolate(item, work).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

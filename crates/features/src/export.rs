@@ -223,7 +223,7 @@ pub fn compute_folder(
     let failures = files
         .par_iter()
         .filter_map(|file| {
-            let result = isolate(file, || compute_one(file, options, &extractors));
+            let result = isolate(file, || compute_one(file, options, &extractors)).and_then(|r| r);
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, total);
             result.err().map(|err| (file.clone(), err))
@@ -288,18 +288,20 @@ fn extractor_for(
     Ok(extractor)
 }
 
-/// Runs one file's work so that a panic inside it becomes [`Error::Panicked`].
-fn isolate(file: &Path, work: impl FnOnce() -> Result<(), Error>) -> Result<(), Error> {
-    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+/// Runs the work on one file of a batch so that a panic inside it (a bug in a decoder, say)
+/// becomes [`Error::Panicked`] naming `file`, and the batch goes on. The last line of
+/// defence: every known bad input is an ordinary error long before this.
+pub fn isolate<T>(file: &Path, work: impl FnOnce() -> T) -> Result<T, Error> {
+    catch_unwind(AssertUnwindSafe(work)).map_err(|payload| {
         let message = payload
             .downcast_ref::<&str>()
             .map(|s| (*s).to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
-        Err(Error::Panicked {
+        Error::Panicked {
             path: file.to_path_buf(),
             message,
-        })
+        }
     })
 }
 
