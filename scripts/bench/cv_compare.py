@@ -17,14 +17,12 @@ import statistics
 import sys
 
 
-def mean_sd(values):
+def mean_sd(values, signed=False):
+    """`mean ± sd` to 4 places; `signed` shows the mean's sign (for differences)."""
+    if not values:
+        return "–"
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):+.4f} ± {sd:.4f}" if values else "–"
-
-
-def plain_mean_sd(values):
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.4f} ± {sd:.4f}" if values else "–"
+    return f"{statistics.mean(values):{'+' if signed else ''}.4f} ± {sd:.4f}"
 
 
 def fold_scores(out, last):
@@ -65,8 +63,8 @@ def main(argv):
         for k, x, y in zip(common, b, n):
             print(f"| {k} | {x:.4f} | {y:.4f} | {y - x:+.4f} |")
         diffs = [y - x for x, y in zip(b, n)]
-        print(f"| mean ± sd ({len(common)} folds) | {plain_mean_sd(b)} | {plain_mean_sd(n)} | "
-              f"**{mean_sd(diffs)}** |")
+        print(f"| mean ± sd ({len(common)} folds) | {mean_sd(b)} | {mean_sd(n)} | "
+              f"**{mean_sd(diffs, signed=True)}** |")
 
 
 if __name__ == "__main__":
