@@ -90,6 +90,21 @@ def fit_prior_scale(logp, truth, weights=None):
     return best[1] * logprior, best[0]
 
 
+def nested(logp, truth, fold, fit):
+    """Per fold k: offsets fitted on the other folds' rows only, applied to fold k's rows.
+
+    Returns a list of (k, offsets, argmax Score of fold k, Score of fold k with the offsets).
+    Fold k's own rows never enter its fit.
+    """
+    out = []
+    zero = np.zeros(logp.shape[1])
+    for k in sorted(set(fold.tolist())):
+        tr, te = fold != k, fold == k
+        b, _ = fit(logp[tr], truth[tr])
+        out.append((k, b, biocas(truth[te], decide(logp[te], zero)), biocas(truth[te], decide(logp[te], b))))
+    return out
+
+
 def mix_weights(truth, normal=0):
     """Every abnormal class present gets the same total weight (their sum unchanged)."""
     w = np.ones(len(truth))
@@ -127,11 +142,8 @@ def main():
         print("| fold | units | argmax | offsets | diff |" + (" argmax (mix) | offsets (mix) | diff (mix) |" if args.uniform_abnormal else ""))
         print("|---|---|---|---|---|" + ("---|---|---|" if args.uniform_abnormal else ""))
         diffs, diffs_mix, base_s, off_s = [], [], [], []
-        for k in sorted(set(fold)):
-            tr, te = fold != k, fold == k
-            b, _ = fit(logp[tr], y[tr])
-            s0 = biocas(y[te], decide(logp[te], np.zeros(len(cls))))
-            s1 = biocas(y[te], decide(logp[te], b))
+        for k, b, s0, s1 in nested(logp, y, fold, fit):
+            te = fold == k
             base_s.append(s0); off_s.append(s1); diffs.append(s1 - s0)
             line = f"| {k} | {te.sum()} | {s0:.4f} | {s1:.4f} | {s1 - s0:+.4f} |"
             if args.uniform_abnormal:
