@@ -5,7 +5,9 @@
 //! it) and `members/NAME/` copies of each member's `config.json`, `model.safetensors`,
 //! `history.csv` and `model_card.md`, so that it ships as one folder. Its class
 //! probabilities for a clip are the mean of its members' softmax outputs; everything after
-//! that (events, windows, segments, gating, metrics) is as for one run.
+//! that (events, windows, segments, gating, metrics) is as for one run. A member's own gate
+//! (`gate.json`) is not carried over: an ensemble is gated by `--gate`, or by a `gate.json`
+//! written into it.
 //! [`RunNetworks::load`] reads a run directory either way; [`write_ensemble`] makes one.
 
 use std::fmt::Write as _;

@@ -15,7 +15,8 @@
 //!   probabilities, the metrics of a set's units (training validates with it).
 //! - [`evaluate_run`]: a run on a dataset folder → `metrics.json`,
 //!   `predictions.csv`, plots and `report.md`, optionally gated by a
-//!   Normal-vs-abnormal run ([`gate`]).
+//!   Normal-vs-abnormal run ([`gate`]); a run may name its own gate in `gate.json`
+//!   ([`gate_file`], [`GateChoice`]).
 //! - [`ensemble`]: several runs answering as one (mean of their probabilities), read
 //!   wherever a run directory is.
 //! - [`Predictor`]: a run loaded for prediction (`Send + Sync`); [`models`]: a folder of
@@ -33,6 +34,7 @@ mod error;
 mod evaluate;
 pub mod fsutil;
 pub mod gate;
+pub mod gate_file;
 mod inference;
 pub mod models;
 mod network;
@@ -46,6 +48,7 @@ pub use data::batch::{Augmentations, Batch, BatchTransform, SampleTransform};
 pub use data::{FeatureCache, default_cache_dir};
 pub use error::{Error, Result};
 pub use evaluate::{EvaluationReport, METRICS_FILE, PREDICTIONS_FILE, ScoredOnly, evaluate_run};
+pub use gate_file::{GATE_FILE, GateChoice};
 pub use inference::{EventPrediction, Predictor, RecordingPrediction, Segment};
 pub use network::{Network, save_tensors};
 pub use options::{EvalSplit, EvaluateOptions};

@@ -13,6 +13,7 @@ use tch::Device;
 
 use crate::config::CONFIG_FILE;
 use crate::error::{Error, Result};
+use crate::gate_file::{GATE_FILE, GateChoice, run_gate};
 use crate::inference::{Predictor, RecordingPrediction};
 
 /// A loaded run.
@@ -24,7 +25,7 @@ pub struct LoadedModel {
     pub dir: PathBuf,
     /// The run, loaded.
     pub predictor: Predictor,
-    /// The gate applied to this model's predictions, when `--gate` was given and fits it.
+    /// The gate applied to this model's predictions: its own (`gate.json`) or `--gate`'s.
     pub gate: Option<Arc<LoadedModel>>,
 }
 
@@ -178,27 +179,38 @@ pub struct ModelPrediction {
     pub prediction: RecordingPrediction,
 }
 
-/// Loads the runs of `model_dir` (see [`run_dirs`]) onto `device`. With
-/// `gate_dir`, every run it can gate ([`Predictor::check_gate`]) is gated by
-/// it; the others, and the gate itself when it is one of the runs, predict
-/// on their own.
+/// Loads the runs of `model_dir` (see [`run_dirs`]) onto `device`, gated as `gate` says:
+///
+/// - [`GateChoice::RunDefault`]: each run that names a gate in its `gate.json` is gated by it
+///   (a gate two runs name is loaded once); the gate must fit the run.
+/// - [`GateChoice::Run`]: every run the gate can gate ([`Predictor::check_gate`]) is gated by
+///   it; the others, and the gate itself when it is one of the runs, predict on their own. It
+///   must fit at least one.
+/// - [`GateChoice::Off`]: no run is gated.
 ///
 /// # Errors
 /// A run that cannot be loaded ([`Error::ModelLoad`]), a folder without runs
-/// ([`Error::ModelFolder`]), or a gate that is no run or fits none of the runs
-/// ([`Error::Gate`]).
+/// ([`Error::ModelFolder`]), a malformed `gate.json` ([`Error::RunDir`]), or a gate that is no
+/// run or does not fit ([`Error::Gate`]).
 pub fn load_models(
     model_dir: &Path,
-    gate_dir: Option<&Path>,
+    gate: &GateChoice,
     device: Device,
 ) -> Result<Vec<LoadedModel>> {
     let mut models = run_dirs(model_dir)?
         .iter()
         .map(|dir| LoadedModel::load(dir, device))
         .collect::<Result<Vec<_>>>()?;
-    let Some(gate_dir) = gate_dir else {
-        return Ok(models);
-    };
+    match gate {
+        GateChoice::Off => {}
+        GateChoice::Run(gate_dir) => gate_all(&mut models, model_dir, gate_dir, device)?,
+        GateChoice::RunDefault => gate_each_by_its_own(&mut models, device)?,
+    }
+    Ok(models)
+}
+
+/// Loads the run in `gate_dir` as a gate.
+fn load_gate(gate_dir: &Path, device: Device) -> Result<Arc<LoadedModel>> {
     if !gate_dir.join(CONFIG_FILE).is_file() {
         return Err(Error::Gate {
             message: format!(
@@ -208,19 +220,32 @@ pub fn load_models(
             source: None,
         });
     }
-    let gate = Arc::new(
-        LoadedModel::load(gate_dir, device).map_err(|e| Error::Gate {
-            message: gate_dir.display().to_string(),
-            source: Some(Box::new(e)),
-        })?,
-    );
-    let same_dir = |dir: &Path| match (dir.canonicalize(), gate_dir.canonicalize()) {
+    let gate = LoadedModel::load(gate_dir, device).map_err(|e| Error::Gate {
+        message: gate_dir.display().to_string(),
+        source: Some(Box::new(e)),
+    })?;
+    Ok(Arc::new(gate))
+}
+
+/// Whether two paths name the same directory.
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
-    };
+    }
+}
+
+/// [`GateChoice::Run`]: `gate_dir` gates every model it fits, and must fit one.
+fn gate_all(
+    models: &mut [LoadedModel],
+    model_dir: &Path,
+    gate_dir: &Path,
+    device: Device,
+) -> Result<()> {
+    let gate = load_gate(gate_dir, device)?;
     let mut reasons = Vec::new();
-    for model in &mut models {
-        if same_dir(&model.dir) {
+    for model in models.iter_mut() {
+        if same_dir(&model.dir, gate_dir) {
             continue;
         }
         match model.predictor.check_gate(&gate.predictor) {
@@ -232,22 +257,55 @@ pub fn load_models(
         for reason in &reasons {
             tracing::info!("not gated: {reason}");
         }
-    } else {
-        return Err(Error::Gate {
-            message: format!(
-                "{} fits none of the models in {}: {}",
-                gate_dir.display(),
-                model_dir.display(),
-                if reasons.is_empty() {
-                    "it is the only model there".to_string()
-                } else {
-                    join_once(&reasons)
-                }
-            ),
-            source: None,
-        });
+        return Ok(());
     }
-    Ok(models)
+    Err(Error::Gate {
+        message: format!(
+            "{} fits none of the models in {}: {}",
+            gate_dir.display(),
+            model_dir.display(),
+            if reasons.is_empty() {
+                "it is the only model there".to_string()
+            } else {
+                join_once(&reasons)
+            }
+        ),
+        source: None,
+    })
+}
+
+/// [`GateChoice::RunDefault`]: each model that names a gate in its `gate.json` is gated by it.
+fn gate_each_by_its_own(models: &mut [LoadedModel], device: Device) -> Result<()> {
+    let mut loaded: Vec<Arc<LoadedModel>> = Vec::new();
+    for model in models.iter_mut() {
+        let Some(gate_dir) = run_gate(&model.dir)? else {
+            continue;
+        };
+        let named_by = model.dir.join(GATE_FILE);
+        let gate = match loaded.iter().find(|g| same_dir(&g.dir, &gate_dir)) {
+            Some(gate) => Arc::clone(gate),
+            None => {
+                let gate = load_gate(&gate_dir, device).map_err(|e| match e {
+                    Error::Gate { message, source } => Error::Gate {
+                        message: format!("{message} (named by {})", named_by.display()),
+                        source,
+                    },
+                    other => other,
+                })?;
+                loaded.push(Arc::clone(&gate));
+                gate
+            }
+        };
+        model
+            .predictor
+            .check_gate(&gate.predictor)
+            .map_err(|e| Error::Gate {
+                message: format!("{} (named by {})", gate_dir.display(), named_by.display()),
+                source: Some(Box::new(e)),
+            })?;
+        model.gate = Some(gate);
+    }
+    Ok(())
 }
 
 /// The name shown for a run directory: its last component.

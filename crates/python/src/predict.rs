@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use lungsound_audio::Audio;
+use lungsound_infer::GateChoice;
 use lungsound_infer::models::{FilePrediction, LoadedModel, load_models, predict_with};
 use lungsound_infer::tch::{self, Device};
 use numpy::PyReadonlyArray1;
@@ -50,18 +51,21 @@ fn parse_device(device: Option<&str>) -> PyResult<Device> {
 
 #[pymethods]
 impl NativePredictor {
-    /// Loads the run (or folder of runs) in `run_dir`, gated by the run in `gate` if given.
+    /// Loads the run (or folder of runs) in `run_dir`: gated by the run in `gate` if given,
+    /// by no gate with `no_gate`, else by each run's own gate (its `gate.json`).
     #[new]
-    #[pyo3(signature = (run_dir, device=None, gate=None))]
+    #[pyo3(signature = (run_dir, device=None, gate=None, no_gate=false))]
     fn new(
         py: Python<'_>,
         run_dir: PathBuf,
         device: Option<&str>,
         gate: Option<PathBuf>,
+        no_gate: bool,
     ) -> PyResult<Self> {
         let device = parse_device(device)?;
+        let choice = GateChoice::from_flags(gate, no_gate);
         let models = py
-            .detach(|| load_models(&run_dir, gate.as_deref(), device))
+            .detach(|| load_models(&run_dir, &choice, device))
             .map_err(errors::infer)?;
         Ok(Self { models })
     }

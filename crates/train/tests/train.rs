@@ -19,6 +19,8 @@ mod ensemble;
 mod fuzz;
 #[path = "train/gate.rs"]
 mod gate;
+#[path = "train/gate_file.rs"]
+mod gate_file;
 #[path = "train/recipes.rs"]
 mod recipes;
 

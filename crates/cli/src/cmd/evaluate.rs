@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use lungsound_infer::{EvalSplit, EvaluateOptions};
+use lungsound_infer::{EvalSplit, EvaluateOptions, GateChoice};
 
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
@@ -36,9 +36,13 @@ pub struct EvaluateArgs {
     task: Option<lungsound_datasets::Task>,
     /// Two-stage scoring: a Normal-vs-abnormal run (e.g. a 1-1 model for a
     /// 1-2 model) gives each unit's probability of Normal; the model splits
-    /// the rest over its abnormal classes.
+    /// the rest over its abnormal classes [default: the run's own gate, named
+    /// in its gate.json, when scoring on the model's own task].
     #[arg(long, value_name = "RUN_DIR")]
     gate: Option<PathBuf>,
+    /// Score the model alone, even when its gate.json names a gate.
+    #[arg(long, conflicts_with = "gate")]
+    no_gate: bool,
     /// Clips per forward pass, 1–4096.
     #[arg(long, default_value_t = 64, value_name = "N", value_parser = crate::limits::batch_size)]
     batch_size: usize,
@@ -62,7 +66,20 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<Outcome> {
     let mut options = EvaluateOptions::new(runtime::device(args.device)?);
     options.split = args.split;
     options.task = args.task;
-    options.gate = args.gate;
+    // A run's own gate (gate.json) applies when scoring on its own task; --task scores the
+    // model's summed probabilities, which a gate would replace by its own on a binary task.
+    let choice = GateChoice::from_flags(args.gate, args.no_gate);
+    options.gate = match &choice {
+        GateChoice::RunDefault if args.task.is_some() => None,
+        choice => choice.for_run(&args.model)?,
+    };
+    if let (GateChoice::RunDefault, Some(gate)) = (&choice, &options.gate) {
+        eprintln!(
+            "gated by {}, named in {}'s gate.json (--no-gate scores the model alone)",
+            gate.display(),
+            args.model.display()
+        );
+    }
     options.batch_size = args.batch_size.max(1);
     options.command = runtime::command_line();
     options.cache = runtime::feature_cache(

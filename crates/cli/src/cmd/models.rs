@@ -1,10 +1,11 @@
 //! The models `lungsound predict` and `lungsound serve` run by default: the shipped
 //! `models/` folder. Loading and running them is `lungsound_infer::models`; this adds where
-//! the CLI finds them and how its errors name the `--gate` flag.
+//! the CLI finds them, the `--gate` / `--no-gate` flags, and how errors name them.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
+use lungsound_infer::GateChoice;
 use lungsound_infer::models::run_dirs;
 use lungsound_infer::tch::Device;
 
@@ -13,24 +14,52 @@ pub(crate) use lungsound_infer::models::{FilePrediction, LoadedModel, predict_wi
 /// Environment variable naming the default models folder.
 const MODELS_ENV: &str = "LUNGSOUND_MODELS";
 
-/// [`lungsound_infer::models::load_models`], its gate errors naming the `--gate` flag.
+/// The `--gate RUN_DIR` / `--no-gate` pair of `predict`, `serve` and `evaluate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GateArgs {
+    /// Two-stage prediction: this Normal-vs-abnormal run (e.g. the shipped
+    /// 1-1 model) gives each event or window its probability of Normal, and
+    /// every model it fits (e.g. a 1-2 model) splits the rest over its
+    /// abnormal classes [default: each run's own gate, named in its
+    /// gate.json, as the shipped 1-2 model names the shipped 1-1 model].
+    #[arg(long, value_name = "RUN_DIR")]
+    gate: Option<PathBuf>,
+    /// No two-stage prediction: every model alone, even one whose gate.json
+    /// names a gate.
+    #[arg(long, conflicts_with = "gate")]
+    no_gate: bool,
+}
+
+impl GateArgs {
+    /// What the flags ask for.
+    pub(crate) fn choice(&self) -> GateChoice {
+        GateChoice::from_flags(self.gate.clone(), self.no_gate)
+    }
+}
+
+/// [`lungsound_infer::models::load_models`], its errors about a `--gate` run naming the flag.
 ///
 /// # Errors
-/// A run that cannot be loaded, or a gate that fits none of the runs.
+/// A run that cannot be loaded, a malformed gate.json, or a gate that does not fit.
 pub(crate) fn load_models(
     model_dir: &Path,
-    gate_dir: Option<&Path>,
+    gate: &GateChoice,
     device: Device,
 ) -> anyhow::Result<Vec<LoadedModel>> {
-    lungsound_infer::models::load_models(model_dir, gate_dir, device).map_err(|e| match e {
+    let flag = if matches!(gate, GateChoice::Run(_)) {
+        "--gate"
+    } else {
+        "gate"
+    };
+    lungsound_infer::models::load_models(model_dir, gate, device).map_err(|e| match e {
         lungsound_infer::Error::Gate {
             message,
             source: Some(source),
-        } => anyhow::Error::new(*source).context(format!("--gate {message}")),
+        } => anyhow::Error::new(*source).context(format!("{flag} {message}")),
         lungsound_infer::Error::Gate {
             message,
             source: None,
-        } => anyhow::anyhow!("--gate {message}"),
+        } => anyhow::anyhow!("{flag} {message}"),
         other => other.into(),
     })
 }

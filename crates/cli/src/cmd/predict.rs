@@ -1,4 +1,4 @@
-//! `lungsound predict FILE... [--model DIR] [--gate RUN_DIR] [--events FILE] [--json]`:
+//! `lungsound predict FILE... [--model DIR] [--gate RUN_DIR | --no-gate] [--events FILE] [--json]`:
 //! classifies recordings (WAV/FLAC, any sample rate) with trained models.
 //!
 //! `--model` is a run directory or a folder of run directories; each model
@@ -6,13 +6,14 @@
 //! windows) or, with `--events`, one prediction per annotated event. The
 //! default is the `models/` folder shipped with lungsound (found beside the
 //! executable, above it, or in the source tree; see [`default_models`]).
-//! `--gate` turns the models it fits into two-stage predictions.
+//! A run that names a gate in its `gate.json` (the shipped 1-2 model) predicts in two
+//! stages; `--gate` gates every model it fits instead, `--no-gate` none.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use super::models::{self, default_models, load_models, predict_with};
+use super::models::{self, GateArgs, default_models, load_models, predict_with};
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
 
@@ -26,12 +27,8 @@ pub struct PredictArgs {
     /// models/ folder, or $LUNGSOUND_MODELS].
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
-    /// Two-stage prediction: this Normal-vs-abnormal run (e.g. the shipped
-    /// 1-1 model) gives each event or window its probability of Normal, and
-    /// every model it fits (e.g. the 1-2 model) splits the rest over its
-    /// abnormal classes, as `lungsound evaluate --gate` scores.
-    #[arg(long, value_name = "RUN_DIR")]
-    gate: Option<PathBuf>,
+    #[command(flatten)]
+    gate: GateArgs,
     /// Event boundaries: SPRSound .json (event_annotation) or ICBHI .txt;
     /// give one per FILE, in the same order.
     #[arg(long, value_name = "FILE")]
@@ -65,7 +62,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<Outcome> {
         Some(dir) => dir.clone(),
         None => default_models()?,
     };
-    let models = load_models(&model_dir, args.gate.as_deref(), device)?;
+    let models = load_models(&model_dir, &args.gate.choice(), device)?;
 
     let mut problems = 0;
     let mut outputs = Vec::new();

@@ -1,8 +1,8 @@
-//! `lungsound serve [--model DIR] [--gate RUN_DIR] [--addr 127.0.0.1:8080]`: the HTTP API
+//! `lungsound serve [--model DIR] [--gate RUN_DIR | --no-gate] [--addr 127.0.0.1:8080]`: the HTTP API
 //! and web page of `lungsound-serve` over trained models.
 //!
 //! The models are found and loaded as `lungsound predict` loads them (a run directory, a
-//! folder of run directories, or the shipped `models/` folder by default; `--gate` as
+//! folder of run directories, or the shipped `models/` folder by default; gates as
 //! there); every request runs all of them, and the answer is the JSON `predict --json`
 //! gives for one file.
 //! lungsound-serve knows nothing of libtorch: [`Predictors`] is its `Classifier`.
@@ -17,7 +17,9 @@ use lungsound_serve::{Classifier, ClassifyError, ServeConfig, Server};
 use lungsound_train::{EpochRecord, MODEL_CARD_FILE};
 use serde_json::{Value, json};
 
-use super::models::{FilePrediction, LoadedModel, default_models, load_models, predict_with};
+use super::models::{
+    FilePrediction, GateArgs, LoadedModel, default_models, load_models, predict_with,
+};
 use super::train::runtime::{self, DeviceArg};
 use crate::outcome::Outcome;
 
@@ -28,10 +30,8 @@ pub struct ServeArgs {
     /// models/ folder, or $LUNGSOUND_MODELS].
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
-    /// Two-stage prediction with this Normal-vs-abnormal run for every model
-    /// it fits, as in `lungsound predict --gate`.
-    #[arg(long, value_name = "RUN_DIR")]
-    gate: Option<PathBuf>,
+    #[command(flatten)]
+    gate: GateArgs,
     /// Address and port to listen on. The service has no authentication: bind
     /// to 0.0.0.0 only on a trusted network.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
@@ -83,7 +83,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         Some(dir) => dir.clone(),
         None => default_models()?,
     };
-    let models = load_models(&model_dir, args.gate.as_deref(), device)?
+    let models = load_models(&model_dir, &args.gate.choice(), device)?
         .into_iter()
         .map(|model| ServedModel {
             description: describe(&model),

@@ -22,8 +22,10 @@ class Predictor:
 
     ``run_dir`` is a run directory (``config.json`` + ``model.safetensors``, as ``lungsound
     train`` writes it) or a folder of run directories, such as the ``models/`` folder shipped
-    with lungsound; every run in it answers. ``gate`` is a Normal-vs-abnormal run (e.g. the
-    shipped 1-1 model) that gates every model it fits, as ``lungsound predict --gate`` does.
+    with lungsound; every run in it answers. A run whose ``gate.json`` names a gate (the shipped
+    1-2 model names the shipped 1-1 model) predicts in two stages, as ``lungsound predict``
+    does. ``gate`` is a Normal-vs-abnormal run that gates every model it fits instead
+    (``--gate``); ``gate=False`` gates nothing (``--no-gate``).
     ``device`` is ``"cpu"``, ``"cuda"``, ``"cuda:N"``, or ``None`` for CUDA when libtorch sees
     a GPU and the CPU otherwise.
 
@@ -43,12 +45,14 @@ class Predictor:
         run_dir: PathType,
         device: Optional[str] = None,
         *,
-        gate: Optional[PathType] = None,
+        gate: Union[PathType, bool, None] = None,
     ) -> None:
         self.run_dir = fspath(run_dir)
-        self._native = _lungsound._Predictor(
-            self.run_dir, device, None if gate is None else fspath(gate)
-        )
+        if gate is True:
+            raise TypeError("gate=True: give a run directory, None (each run's own gate) or False (none)")
+        no_gate = gate is False
+        gate_dir = None if gate is None or no_gate else fspath(gate)
+        self._native = _lungsound._Predictor(self.run_dir, device, gate_dir, no_gate)
 
     @property
     def models(self) -> List[Dict[str, Any]]:

@@ -5,7 +5,7 @@ use lungsound_datasets::Task;
 use lungsound_infer::ensemble::{ENSEMBLE_FILE, write_ensemble};
 use lungsound_infer::models::{load_models, run_dirs};
 use lungsound_infer::tch::Device;
-use lungsound_infer::{EvaluateOptions, Predictor, evaluate_run};
+use lungsound_infer::{EvaluateOptions, GateChoice, Predictor, evaluate_run};
 use lungsound_train::train;
 
 use super::{cpu_options, tiny_config, tone_then_wheeze, torch_rng, trained};
@@ -37,7 +37,12 @@ fn an_ensemble_predicts_and_scores_the_mean_of_its_members() {
     );
     // A folder holding the ensemble lists it as one model, not its members.
     assert_eq!(run_dirs(&models).unwrap(), vec![ens.clone()]);
-    assert_eq!(load_models(&models, None, Device::Cpu).unwrap().len(), 1);
+    assert_eq!(
+        load_models(&models, &GateChoice::Off, Device::Cpu)
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Prediction: the mean of the members' probabilities, events and windows alike.
     let audio = tone_then_wheeze();
