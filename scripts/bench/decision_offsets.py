@@ -131,7 +131,7 @@ def main():
                     help="per-class offsets, or one scale of the log class prior (logit adjustment)")
     args = ap.parse_args()
     classes, fold, truth, probs = read_oof(args.oof)
-    tasks = [("1-2", truth, probs, classes)]
+    tasks = [("1-2" if len(classes) == 7 else "of the file", truth, probs, classes)]
     if len(classes) > 2:
         t11, p11 = coarse(truth, probs, classes)
         tasks.append(("1-1 (summed)", t11, p11, ["Normal", "Adventitious"]))
