@@ -55,6 +55,9 @@ fn predict_with_the_shipped_models_gives_probabilities_per_model() {
         assert_eq!(probs.len(), p["classes"].as_array().unwrap().len());
         assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-4);
     }
+    // The shipped 1-2 model names the 1-1 model as its gate (gate.json).
+    let gated_by: Vec<Option<&str>> = predictions.iter().map(|p| p["gated_by"].as_str()).collect();
+    assert_eq!(gated_by, [None, Some("sprsound-events-1-1"), None]);
     // The record model was not trained on this (validation-split) recording;
     // its annotated record label is DAS, which the shipped model gets right.
     assert_eq!(predictions[2]["label"], "DAS");
@@ -93,8 +96,10 @@ fn predict_with_a_gate_combines_the_shipped_pair_event_by_event() {
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         json[0]["predictions"].as_array().unwrap().clone()
     };
-    let plain = predict(&[]);
+    let plain = predict(&["--no-gate"]);
     let gated = predict(&["--gate", "models/sprsound-events-1-1"]);
+    // The 1-2 model's own gate.json names the same gate: the default is the same prediction.
+    assert_eq!(predict(&[]), gated);
     let models: Vec<(&str, Option<&str>)> = gated
         .iter()
         .map(|p| (p["model"].as_str().unwrap(), p["gated_by"].as_str()))
@@ -210,7 +215,12 @@ fn the_shipped_event_model_reproduces_its_validation_score() {
     let metrics = evaluate_val(
         &train2022,
         &out,
-        &["--model", "models/sprsound-events-1-2", "--no-cache"],
+        &[
+            "--model",
+            "models/sprsound-events-1-2",
+            "--no-gate",
+            "--no-cache",
+        ],
     );
     let score = metrics["biocas"]["score"].as_f64().unwrap();
     let card = card_score("sprsound-events-1-2");
@@ -262,15 +272,21 @@ fn the_shipped_1_1_model_and_the_gated_1_2_evaluation_reproduce_their_cards() {
         "1-1: evaluate {score} vs card {card}"
     );
 
+    // The 1-2 model's own gate (gate.json) is the 1-1 model: evaluated by default.
     let gated = evaluate(
+        &["--model", "models/sprsound-events-1-2"],
+        &dir.path().join("gated"),
+    );
+    let explicit = evaluate(
         &[
             "--model",
             "models/sprsound-events-1-2",
             "--gate",
             "models/sprsound-events-1-1",
         ],
-        &dir.path().join("gated"),
+        &dir.path().join("gated-explicit"),
     );
+    assert_eq!(gated["biocas"], explicit["biocas"]);
     assert_eq!(gated["n_samples"], 1469);
     let score = gated["biocas"]["score"].as_f64().unwrap();
     let card = card_gated_score();
@@ -324,18 +340,11 @@ impl Drop for KillOnDrop {
 }
 
 #[test]
-fn serve_with_a_gate_answers_as_predict_with_a_gate() {
+fn serve_gates_the_shipped_1_2_model_as_predict_with_a_gate() {
     use std::io::BufRead;
+    // No --gate: the shipped 1-2 model's gate.json names its gate.
     let mut child = Command::new(env!("CARGO_BIN_EXE_lungsound"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--threads",
-            "1",
-            "--gate",
-            "models/sprsound-events-1-1",
-        ])
+        .args(["serve", "--addr", "127.0.0.1:0", "--threads", "1"])
         .current_dir(repo())
         .env_remove("LUNGSOUND_MODELS")
         .stderr(std::process::Stdio::piped())
@@ -428,6 +437,7 @@ fn an_ensemble_of_one_shipped_model_predicts_as_the_model() {
             "--json",
             "--threads",
             "1",
+            "--no-gate", // an ensemble holds networks, not the 1-2 model's gate.json
             "--model",
             model,
             sample,

@@ -54,6 +54,24 @@ def test_predictor_equals_the_cli_on_the_samples(predictor):
     ]
 
 
+def test_the_shipped_1_2_model_is_gated_by_default_and_gate_false_turns_it_off(predictor):
+    # models/sprsound-events-1-2/gate.json names the 1-1 model, as `lungsound predict` reads it.
+    assert {m["name"]: m["gated_by"] for m in predictor.models} == {
+        "sprsound-events-1-1": None,
+        "sprsound-events-1-2": "sprsound-events-1-1",
+        "sprsound-records-2-2": None,
+    }
+    plain = lungsound.Predictor(MODELS, device="cpu", gate=False)
+    assert all(m["gated_by"] is None for m in plain.models)
+    want = cli_predict(SAMPLES[:1], "--no-gate")[0]
+    got = plain.predict(SAMPLES[0])
+    got["file"] = want["file"]
+    assert got == want
+    assert got != predictor.predict(SAMPLES[0]) | {"file": want["file"]}
+    with pytest.raises(TypeError, match="gate=True"):
+        lungsound.Predictor(MODELS, gate=True)
+
+
 def test_gated_prediction_with_events_equals_the_cli():
     gate = MODELS / "sprsound-events-1-1"
     predictor = lungsound.Predictor(MODELS, device="cpu", gate=gate)
