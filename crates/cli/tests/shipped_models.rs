@@ -239,13 +239,13 @@ fn the_shipped_event_model_reproduces_its_validation_score() {
     }
 }
 
-/// The validation Score of the gated 1-2 evaluation in the 1-2 model card.
-fn card_gated_score() -> f64 {
-    let card = card("sprsound-events-1-2");
+/// The Score column of the row of `model`'s card that starts with `row_start`.
+fn card_row_score(model: &str, row_start: &str) -> f64 {
+    let card = card(model);
     let row = card
         .lines()
-        .find(|l| l.starts_with("| 1-2 gated by"))
-        .expect("the card has a gated row");
+        .find(|l| l.starts_with(row_start))
+        .unwrap_or_else(|| panic!("{model}'s card has no row {row_start:?}"));
     row.split('|').nth(3).unwrap().trim().parse().unwrap()
 }
 
@@ -287,9 +287,24 @@ fn the_shipped_1_1_model_and_the_gated_1_2_evaluation_reproduce_their_cards() {
         &dir.path().join("gated-explicit"),
     );
     assert_eq!(gated["biocas"], explicit["biocas"]);
+    // Scoring on a coarser task sums the model's own probabilities: its gate.json does not
+    // apply (the gate would replace them on the binary task), as the card's summed row says.
+    let summed = evaluate(
+        &["--model", "models/sprsound-events-1-2", "--task", "1-1"],
+        &dir.path().join("summed"),
+    );
+    let card_summed = card_row_score(
+        "sprsound-events-1-2",
+        "| 1-1 (Normal / Adventitious, probabilities summed)",
+    );
+    let score = summed["biocas"]["score"].as_f64().unwrap();
+    assert!(
+        (score - card_summed).abs() < 5e-5,
+        "1-2 summed to 1-1: evaluate {score} vs card {card_summed}"
+    );
     assert_eq!(gated["n_samples"], 1469);
     let score = gated["biocas"]["score"].as_f64().unwrap();
-    let card = card_gated_score();
+    let card = card_row_score("sprsound-events-1-2", "| 1-2 gated by");
     assert!(
         (score - card).abs() < 5e-5,
         "gated 1-2: evaluate {score} vs card {card}"
