@@ -3,9 +3,10 @@
 
 Given the out-of-fold predictions of two `lungsound cv` runs of the same folds (e.g. the same
 recipe with two training seeds), scores each run and the mean of their probabilities on every
-fold (BioCAS Score of the task, and of 1-1 by summing the abnormal classes for a 1-2 task), and
-prints the paired differences: the ensemble against the first run, and against the mean of the
-two single runs (what one model is worth on average).
+fold (BioCAS Score of the task, and of the coarser task it implies by summing: 1-1 for a 1-2 run,
+2-1 for a 2-2 run), and prints the paired differences: the ensemble against the first run, and
+against the mean of the two single runs (what one model is worth on average). Units are matched
+by (record, event index); only the folds both runs have finished are compared.
 
     target/pyvenv/bin/python scripts/bench/ensemble_gain.py \\
         runs/cv-sprsound-default/oof_predictions.csv runs/cv-default-seed7/oof_predictions.csv
@@ -20,28 +21,22 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from decision_offsets import biocas, coarse, read_oof  # noqa: E402
+from decision_offsets import biocas  # noqa: E402
+from event_combinations import read_keyed  # noqa: E402
+
+EVENT_CLASSES = ["Normal", "Rhonchi", "Wheeze", "Stridor", "Coarse Crackle", "Fine Crackle", "Wheeze+Crackle"]
+RECORD_CLASSES = ["Normal", "CAS", "DAS", "CAS & DAS", "Poor Quality"]
 
 
-def read(path: Path):
-    """An oof_predictions.csv, or a cv folder whose finished folds' predictions are read."""
-    if path.is_file():
-        return read_oof(path)
-    import csv
-    import tempfile
-
-    rows, header = [], None
-    for fold_dir in sorted(path.glob("fold-*")):
-        pred = fold_dir / "eval" / "predictions.csv"
-        if not (fold_dir / "fold.json").is_file() or not pred.is_file():
-            continue
-        with open(pred, newline="") as f:
-            r = list(csv.reader(f))
-        header = ["fold"] + r[0]
-        rows += [[fold_dir.name.split("-")[1]] + x for x in r[1:]]
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="") as f:
-        csv.writer(f).writerows([header] + rows)
-    return read_oof(Path(f.name))
+def coarser(classes, truth, probs):
+    """(task name, truth, probabilities) of the coarser task by summing, or None."""
+    if classes == EVENT_CLASSES:  # 1-1: Normal, Adventitious
+        return "1-1 (summed)", (truth != 0).astype(int), np.stack([probs[:, 0], probs[:, 1:].sum(1)], 1)
+    if classes == RECORD_CLASSES:  # 2-1: Normal, Adventitious (CAS, DAS, both), Poor Quality
+        to21 = np.array([0, 1, 1, 1, 2])
+        p = np.stack([probs[:, 0], probs[:, 1:4].sum(1), probs[:, 4]], 1)
+        return "2-1 (summed)", to21[truth], p
+    return None
 
 
 def main():
@@ -49,33 +44,36 @@ def main():
     ap.add_argument("a", type=Path, help="oof_predictions.csv or a cv folder")
     ap.add_argument("b", type=Path, help="oof_predictions.csv or a cv folder")
     args = ap.parse_args()
-    ca, fa, ya, pa = read(args.a)
-    cb, fb, yb, pb = read(args.b)
-    # Only the folds both hold (a cv folder may still be running).
-    common = np.isin(fa, np.unique(fb))
-    ca, fa, ya, pa = ca, fa[common], ya[common], pa[common]
-    if ca != cb or not (fa == fb).all() or not (ya == yb).all():
-        sys.exit("the two files do not hold the same units in the same order")
+    (ca, ua), (cb, ub) = read_keyed(args.a), read_keyed(args.b)
+    if ca != cb:
+        sys.exit(f"the two runs have other classes: {ca} vs {cb}")
+    keys = sorted(set(ua) & set(ub))
+    if any(ua[k][:2] != ub[k][:2] for k in keys):
+        sys.exit("the two runs do not use the same folds or labels")
+    fold = np.array([ua[k][0] for k in keys])
+    truth = np.array([ca.index(ua[k][1]) for k in keys])
+    pa = np.stack([ua[k][2] for k in keys])
+    pb = np.stack([ub[k][2] for k in keys])
     pe = (pa + pb) / 2
-    tasks = [("1-2" if len(ca) == 7 else "task", ya, pa, pb, pe)]
-    if len(ca) == 7:
-        y11, a11 = coarse(ya, pa, ca)
-        _, b11 = coarse(ya, pb, ca)
-        _, e11 = coarse(ya, pe, ca)
-        tasks.append(("1-1 (summed)", y11, a11, b11, e11))
+    tasks = [("task", truth, pa, pb, pe)]
+    if coarser(ca, truth, pa):
+        name, y, _ = coarser(ca, truth, pa)
+        tasks.append((name, y, *(coarser(ca, truth, p)[2] for p in (pa, pb, pe))))
+    print(f"{len(keys)} units in {len(set(fold.tolist()))} folds")
     for name, y, a, b, e in tasks:
         print(f"\n### {name}\n")
         print("| fold | A | B | mean of A and B's probabilities | ensemble − A | ensemble − (A + B) / 2 |")
         print("|---|---|---|---|---|---|")
         rows = []
-        for k in sorted(set(fa)):
-            m = fa == k
+        for k in sorted(set(fold.tolist())):
+            m = fold == k
             s = [biocas(y[m], p[m].argmax(1)) for p in (a, b, e)]
             rows.append(s + [s[2] - s[0], s[2] - (s[0] + s[1]) / 2])
             print(f"| {k} | " + " | ".join(f"{v:.4f}" for v in s) + f" | {rows[-1][3]:+.4f} | {rows[-1][4]:+.4f} |")
         r = np.array(rows)
-        print("| mean ± sd | " + " | ".join(f"{r[:, i].mean():.4f} ± {r[:, i].std(ddof=1):.4f}" for i in range(3))
-              + f" | {r[:, 3].mean():+.4f} ± {r[:, 3].std(ddof=1):.4f} | {r[:, 4].mean():+.4f} ± {r[:, 4].std(ddof=1):.4f} |")
+        sd = (lambda c: r[:, c].std(ddof=1)) if len(r) > 1 else (lambda c: float("nan"))
+        print("| mean ± sd | " + " | ".join(f"{r[:, i].mean():.4f} ± {sd(i):.4f}" for i in range(3))
+              + f" | {r[:, 3].mean():+.4f} ± {sd(3):.4f} | {r[:, 4].mean():+.4f} ± {sd(4):.4f} |")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,10 @@ from decision_offsets import biocas  # noqa: E402
 
 
 def read_keyed(path: Path):
-    """(classes, {(record, event_index): (fold, truth label, probabilities)}) of a cv folder or csv."""
+    """(classes, {(record, event_index): (fold, truth label, probabilities)}) of a cv folder or csv.
+
+    Record tasks have no event index: their key is (record, -1).
+    """
     if path.is_dir():
         files = [path / "oof_predictions.csv"]
         if not files[0].is_file():  # still running: the finished folds' own predictions
@@ -53,7 +56,9 @@ def read_keyed(path: Path):
             for row in reader:
                 fold = int(row[0]) if has_fold else fold_of_file
                 row = row[1:] if has_fold else row
-                key = (row[header.index("record")], int(row[header.index("event_index")]))
+                record = row[header.index("record")]
+                # Event units are (record, event index); a record task's units are records.
+                key = (record, int(row[header.index("event_index")])) if "event_index" in header else (record, -1)
                 truth = row[header.index("true_label")]
                 units[key] = (fold, truth, np.array([float(v) for v in row[first:]]))
     if not units:
