@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from decision_offsets import biocas  # noqa: E402
+from decision_offsets import biocas, coarse  # noqa: E402
 from event_combinations import read_keyed  # noqa: E402
 
 EVENT_CLASSES = ["Normal", "Rhonchi", "Wheeze", "Stridor", "Coarse Crackle", "Fine Crackle", "Wheeze+Crackle"]
@@ -31,7 +31,7 @@ RECORD_CLASSES = ["Normal", "CAS", "DAS", "CAS & DAS", "Poor Quality"]
 def coarser(classes, truth, probs):
     """(task name, truth, probabilities) of the coarser task by summing, or None."""
     if classes == EVENT_CLASSES:  # 1-1: Normal, Adventitious
-        return "1-1 (summed)", (truth != 0).astype(int), np.stack([probs[:, 0], probs[:, 1:].sum(1)], 1)
+        return ("1-1 (summed)", *coarse(truth, probs, classes))
     if classes == RECORD_CLASSES:  # 2-1: Normal, Adventitious (CAS, DAS, both), Poor Quality
         to21 = np.array([0, 1, 1, 1, 2])
         p = np.stack([probs[:, 0], probs[:, 1:4].sum(1), probs[:, 4]], 1)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from decision_offsets import biocas  # noqa: E402
+from decision_offsets import biocas, coarse  # noqa: E402
 
 
 def read_keyed(path: Path):
@@ -127,8 +127,7 @@ def main():
     p12 = np.mean([np.stack([u[k][2] for k in keys]) for _, u in event_runs], axis=0)
     print(f"{len(keys)} events in {len(set(fold.tolist()))} folds; 1-2 = mean of {len(event_runs)} run(s)")
 
-    truth11 = (truth12 != 0).astype(int)
-    summed = np.stack([p12[:, 0], p12[:, 1:].sum(axis=1)], axis=1)
+    truth11, summed = coarse(truth12, p12, classes)
     p11 = {name: np.stack([u[k][2] for k in keys]) for name, u in binaries}
     cols11 = {"1-2 summed": summed, **p11}
     if len(p11) > 1:
