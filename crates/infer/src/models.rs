@@ -281,13 +281,15 @@ fn gate_each_by_its_own(models: &mut [LoadedModel], device: Device) -> Result<()
         let Some(gate_dir) = run_gate(&model.dir)? else {
             continue;
         };
-        let named_by = model.dir.join(GATE_FILE);
+        let named_by = |what: &dyn std::fmt::Display| {
+            format!("{what} (named by {})", model.dir.join(GATE_FILE).display())
+        };
         let gate = match loaded.iter().find(|g| same_dir(&g.dir, &gate_dir)) {
             Some(gate) => Arc::clone(gate),
             None => {
                 let gate = load_gate(&gate_dir, device).map_err(|e| match e {
                     Error::Gate { message, source } => Error::Gate {
-                        message: format!("{message} (named by {})", named_by.display()),
+                        message: named_by(&message),
                         source,
                     },
                     other => other,
@@ -300,7 +302,7 @@ fn gate_each_by_its_own(models: &mut [LoadedModel], device: Device) -> Result<()
             .predictor
             .check_gate(&gate.predictor)
             .map_err(|e| Error::Gate {
-                message: format!("{} (named by {})", gate_dir.display(), named_by.display()),
+                message: named_by(&gate_dir.display()),
                 source: Some(Box::new(e)),
             })?;
         model.gate = Some(gate);
