@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::TOP_DB;
 use crate::error::{Error, invalid};
 use crate::mel::MelNorm;
+use crate::pcen::PcenParams;
 
 /// Which spectrogram to compute.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -90,6 +91,13 @@ pub struct FeatureConfig {
     /// Pad `n_fft / 2` zeros on each side so frame `t` is centred at `t * hop_length`
     /// (`center=True, pad_mode="constant"`, librosa 0.11's defaults). Default true.
     pub center: bool,
+    /// Per-channel energy normalisation instead of dB (mel only, without `db`):
+    /// `librosa.pcen(melspectrogram(power=1) * 2**31, sr, hop_length, ...)` with these
+    /// parameters, the recipe of librosa's documentation (see [`crate::pcen`]). Default
+    /// none. Absent from the serialized config when unset, so configs written before it
+    /// existed (and feature caches keyed by them) stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pcen: Option<PcenParams>,
 }
 
 /// The largest `n_fft` (and `hop_length`, `win_length`) accepted: 2^16 samples, 1.5 s at
@@ -117,6 +125,7 @@ impl Default for FeatureConfig {
             db: false,
             top_db: Some(TOP_DB),
             center: true,
+            pcen: None,
         }
     }
 }
@@ -194,6 +203,17 @@ impl FeatureConfig {
             && !(top_db >= 0.0 && top_db.is_finite())
         {
             return invalid!("top_db must be >= 0 dB (or unset), got {top_db}");
+        }
+        if let Some(pcen) = &self.pcen {
+            if self.kind != FeatureKind::Mel {
+                return invalid!("pcen applies to kind mel only, got kind {}", self.kind);
+            }
+            if self.db {
+                return invalid!(
+                    "pcen replaces the dB scale: set db = false (or drop pcen) for a mel spectrogram"
+                );
+            }
+            pcen.validate()?;
         }
         Ok(())
     }
@@ -363,5 +383,66 @@ mod tests {
             .expect_err("unknown field")
             .to_string();
         assert!(typo.contains("n_mel"), "{typo}");
+    }
+
+    #[test]
+    fn pcen_is_absent_from_json_when_unset_and_round_trips_when_set() {
+        let json = serde_json::to_string(&FeatureConfig::default()).expect("serialize");
+        assert!(!json.contains("pcen"), "{json}");
+        let cfg: FeatureConfig =
+            serde_json::from_str(r#"{"pcen": {"time_constant": 0.06}}"#).expect("deserialize");
+        let pcen = cfg.pcen.expect("pcen set");
+        assert_eq!(
+            (pcen.time_constant, pcen.gain),
+            (0.06, PcenParams::default().gain)
+        );
+        let back: FeatureConfig =
+            serde_json::from_str(&serde_json::to_string(&cfg).expect("serialize")).expect("read");
+        assert_eq!(back, cfg);
+        let typo = serde_json::from_str::<FeatureConfig>(r#"{"pcen": {"gian": 1.0}}"#)
+            .expect_err("unknown field")
+            .to_string();
+        assert!(typo.contains("gian"), "{typo}");
+    }
+
+    #[test]
+    fn pcen_needs_a_mel_spectrogram_without_db() {
+        let pcen = Some(PcenParams::default());
+        let ok = FeatureConfig {
+            pcen,
+            ..FeatureConfig::default()
+        };
+        assert!(ok.validate(8000).is_ok());
+        let with_db = message(
+            &FeatureConfig {
+                db: true,
+                ..ok.clone()
+            },
+            8000,
+        );
+        assert!(
+            with_db.contains("pcen") && with_db.contains("db"),
+            "{with_db}"
+        );
+        let stft = message(
+            &FeatureConfig {
+                kind: FeatureKind::Stft,
+                ..ok.clone()
+            },
+            8000,
+        );
+        assert!(stft.contains("pcen") && stft.contains("stft"), "{stft}");
+        let bad = PcenParams {
+            eps: -1.0,
+            ..PcenParams::default()
+        };
+        let eps = message(
+            &FeatureConfig {
+                pcen: Some(bad),
+                ..ok
+            },
+            8000,
+        );
+        assert!(eps.contains("eps"), "{eps}");
     }
 }

@@ -9,6 +9,7 @@ use crate::config::{FeatureConfig, FeatureKind};
 use crate::db::{self, DbRef};
 use crate::error::Error;
 use crate::mel::{self, SparseFilterbank};
+use crate::pcen::{PCEN_INPUT_SCALE, pcen_in_place};
 use crate::stft::{StftPlan, StftScratch};
 
 /// Computes one kind of spectrogram for audio at one sample rate.
@@ -164,12 +165,20 @@ impl FeatureExtractor {
         let mut out = match (&self.engine, &mut scratch.0) {
             (Engine::Mel { plan, filterbank }, ScratchKind::Mel { stft, power }) => {
                 let mut out = Array2::zeros((filterbank.len(), plan.n_frames(samples.len())));
+                // PCEN follows librosa's recipe: mel of the magnitude (power=1), not the power.
+                let magnitude = self.config.pcen.is_some();
                 plan.columns(samples, stft, &mut out, |spectrum, column| {
                     for (p, c) in power.iter_mut().zip(spectrum) {
-                        *p = c.norm_sqr();
+                        *p = if magnitude { c.norm() } else { c.norm_sqr() };
                     }
                     filterbank.apply(power, column);
                 });
+                if let Some(params) = &self.config.pcen {
+                    out.mapv_inplace(|v| (f64::from(v) * PCEN_INPUT_SCALE) as f32);
+                    let result =
+                        pcen_in_place(&mut out, self.sample_rate, self.config.hop_length, params);
+                    debug_assert!(result.is_ok(), "pcen parameters were validated: {result:?}");
+                }
                 out
             }
             (Engine::Spectrum(plan), ScratchKind::Spectrum(stft)) => {
@@ -231,7 +240,7 @@ impl FeatureExtractor {
 }
 
 /// Mel power spectrogram (`librosa.feature.melspectrogram`) with `config`'s STFT
-/// and mel parameters; `config.kind` and `config.db` are ignored (always mel power).
+/// and mel parameters; `config.kind`, `config.db` and `config.pcen` are ignored (always mel power).
 ///
 /// One-shot convenience: for many signals build a [`FeatureExtractor`] once.
 ///
@@ -245,6 +254,7 @@ pub fn melspectrogram(
     let config = FeatureConfig {
         kind: FeatureKind::Mel,
         db: false,
+        pcen: None,
         ..config.clone()
     };
     Ok(FeatureExtractor::new(&config, sample_rate)?.compute(samples))

@@ -12,7 +12,7 @@
 //! - [`FeatureExtractor`]: validated config with window, FFT plan and sparse mel
 //!   filterbank precomputed; `Send + Sync`, one per sample rate, shared by threads.
 //! - Building blocks with librosa's names: [`stft_magnitude`], [`melspectrogram`],
-//!   [`mel::filterbank`], [`power_to_db`], [`amplitude_to_db`], [`window::hann`].
+//!   [`mel::filterbank`], [`power_to_db`], [`amplitude_to_db`], [`pcen()`], [`window::hann`].
 //! - Export: [`write_npy`] / [`read_npy`] (float32 `.npy`), [`write_png`] ([`Colormap`]);
 //!   [`export`]: a recording's (or a folder's) spectrogram files, `lungsound features`'s work.
 //!
@@ -39,6 +39,7 @@ mod extractor;
 pub mod filter;
 pub mod mel;
 mod npy;
+pub mod pcen;
 mod png;
 mod stft;
 pub mod window;
@@ -51,5 +52,6 @@ pub use extractor::{FeatureExtractor, Scratch, melspectrogram};
 pub use filter::Butterworth;
 pub use mel::MelNorm;
 pub use npy::{read_npy, write_npy};
+pub use pcen::{PcenParams, pcen};
 pub use png::{Colormap, to_image, write_png, write_png_resized};
 pub use stft::stft_magnitude;

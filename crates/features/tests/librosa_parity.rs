@@ -10,6 +10,7 @@
 //!   rounding is all noise; the floor treats anything below a millionth of the
 //!   spectrogram's peak (-60 dB power, -120 dB magnitude) on an absolute scale.
 //! - dB values: absolute error <= 0.01 dB.
+//! - PCEN values: the relative measure above, <= 1e-4.
 //! - filterbank weights: the same relative measure, <= 1e-5.
 //! - shapes and frame counts: identical.
 //!
@@ -24,7 +25,8 @@ use std::path::{Path, PathBuf};
 
 use lungsound_features::mel::{self, MelNorm};
 use lungsound_features::{
-    DbRef, FeatureConfig, FeatureExtractor, FeatureKind, amplitude_to_db, power_to_db, read_npy,
+    DbRef, FeatureConfig, FeatureExtractor, FeatureKind, PcenParams, amplitude_to_db, pcen,
+    power_to_db, read_npy,
 };
 use ndarray::Array2;
 use serde_json::Value;
@@ -270,6 +272,75 @@ fn db_conversions_match_librosa() {
 }
 
 #[test]
+fn pcen_matches_librosa() {
+    let manifest = manifest();
+    // 1. `librosa.pcen` alone, on librosa's own mel power spectrogram.
+    for f in fixtures(&manifest, &["pcen"]) {
+        let p = &f["params"];
+        let float = |k: &str, default: f64| p[k].as_f64().unwrap_or(default);
+        let d = PcenParams::default();
+        let params = PcenParams {
+            gain: float("gain", d.gain),
+            bias: float("bias", d.bias),
+            power: float("power", d.power),
+            time_constant: float("time_constant", d.time_constant),
+            eps: float("eps", d.eps),
+        };
+        let sr = p["sr"].as_u64().and_then(|v| u32::try_from(v).ok());
+        let hop = p["hop_length"].as_u64().map(|v| v as usize);
+        let (Some(sr), Some(hop)) = (sr, hop) else {
+            panic!("{}: sr and hop_length", name(f))
+        };
+        let input_name = f["input"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no input", name(f)));
+        let input = fixtures(&manifest, &["melspectrogram"])
+            .into_iter()
+            .find(|g| g["name"] == input_name)
+            .unwrap_or_else(|| panic!("{}: input {input_name} not in manifest", name(f)));
+        let ours = pcen(
+            &load(input["expected"].as_str().unwrap_or("")),
+            sr,
+            hop,
+            &params,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", name(f)));
+        let want = load(f["expected"].as_str().unwrap_or(""));
+        check_shape(f, &ours, &want);
+        let err = max_relative_error(&ours, &want, VALUE_FLOOR);
+        println!("{:<24} max relative error {err:.2e}", name(f));
+        assert!(
+            err <= VALUE_RTOL,
+            "{}: relative error {err:e} > {VALUE_RTOL:e}",
+            name(f)
+        );
+    }
+    // 2. The extractor's `pcen` option from the signal: librosa's documented recipe.
+    for f in fixtures(&manifest, &["pcen_melspectrogram"]) {
+        let (y, sr) = load_signal(&manifest, f["signal"].as_str().unwrap_or(""));
+        let cfg = FeatureConfig {
+            pcen: Some(PcenParams::default()),
+            ..config_from_params(FeatureKind::Mel, &f["params"])
+        };
+        let ours = FeatureExtractor::new(&cfg, sr)
+            .unwrap_or_else(|e| panic!("{}: {e}", name(f)))
+            .compute(&y);
+        let want = load(f["expected"].as_str().unwrap_or(""));
+        check_shape(f, &ours, &want);
+        let err = max_relative_error(&ours, &want, VALUE_FLOOR);
+        println!(
+            "{:<24} max relative error {err:.2e} (FeatureExtractor with pcen)",
+            name(f)
+        );
+        assert!(
+            err <= VALUE_RTOL,
+            "{}: relative error {err:e} > {VALUE_RTOL:e}",
+            name(f)
+        );
+    }
+}
+
+#[test]
 fn filterbanks_match_librosa() {
     let manifest = manifest();
     for f in fixtures(&manifest, &["filterbank"]) {
@@ -343,6 +414,8 @@ fn every_fixture_is_checked() {
         "power_to_db",
         "amplitude_to_db",
         "filterbank",
+        "pcen",
+        "pcen_melspectrogram",
     ];
     for f in manifest["fixtures"].as_array().into_iter().flatten() {
         let op = f["op"].as_str().unwrap_or("");

@@ -174,9 +174,12 @@ impl FeatureSettings {
                 "pad `none` would give clips of different lengths; use zero or repeat",
             ));
         }
-        if self.spectrogram.kind == FeatureKind::Mel && !self.spectrogram.db {
+        if self.spectrogram.kind == FeatureKind::Mel
+            && !self.spectrogram.db
+            && self.spectrogram.pcen.is_none()
+        {
             // Cached features are stored as f16, which flushes the tiny powers of
-            // quiet bands to zero; the log scale keeps them.
+            // quiet bands to zero; the log scale (or PCEN's compression) keeps them.
             tracing::warn!("mel without db: linear power loses precision in the f16 feature cache");
         }
         if let Some([h, w]) = self.input_size
