@@ -8,6 +8,7 @@
 //! - Files: [`write_wav_i16`] and [`write_wav_with_spec`] write any WAV variant
 //!   (8/16/24/32-bit integer, 32/64-bit float, any channel count); [`wav_bytes`] returns the
 //!   bytes instead, for tests that damage them. [`temp_dir`] makes a temporary directory.
+//! - Property tests: [`proptest_config`], one case budget that `PROPTEST_CASES` overrides.
 //!
 //! Helpers panic with a clear message on I/O failure: they only ever run inside tests.
 #![deny(missing_docs)]
@@ -408,5 +409,19 @@ mod tests {
     fn missing_env_folder_means_no_data() {
         // Only the pure helper is tested here: changing the environment would race other tests.
         assert_eq!(__function_name("a::b::test_name::__here"), "test_name");
+    }
+}
+
+/// The proptest settings of lungsound's property tests: `default_cases` cases per property
+/// unless `PROPTEST_CASES` says otherwise (long runs), and no failure files written into
+/// the source tree (a failing case is printed, with its seed, instead).
+pub fn proptest_config(default_cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default_cases),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
     }
 }

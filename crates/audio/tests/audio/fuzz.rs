@@ -12,14 +12,7 @@ use crate::fixture;
 const CASES: u32 = 400;
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(CASES),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    lungsound_testutil::proptest_config(CASES)
 }
 
 /// Decodes and checks the output is bounded by the input: every frame takes at least one

@@ -8,14 +8,7 @@ use lungsound_datasets::{MAX_EVENT_TIME_S, parse_annotation, parse_cycles};
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(400),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    lungsound_testutil::proptest_config(400)
 }
 
 fn possible(start: f64, end: f64) -> bool {

@@ -7,14 +7,7 @@ use lungsound_train::Recipe;
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(300),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    lungsound_testutil::proptest_config(300)
 }
 
 /// Values of the kinds recipes hold, odd ones included.
