@@ -60,7 +60,7 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
     );
     let _ = writeln!(
         md,
-        "- Features: {} at {} Hz, n_fft {}, hop_length {}, n_mels {}, fmin {} Hz, fmax {}, dB {}; standardised per \
+        "- Features: {} at {} Hz, n_fft {}, hop_length {}, n_mels {}, fmin {} Hz, fmax {}, {}; standardised per \
          frequency bin (training-split mean/std in config.json){}",
         s.kind,
         f.sample_rate,
@@ -69,7 +69,10 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
         s.n_mels,
         s.fmin,
         s.fmax.map_or("sr/2".to_string(), |v| format!("{v} Hz")),
-        s.db,
+        s.pcen.map_or(format!("dB {}", s.db), |p| format!(
+            "PCEN of the mel magnitude × 2^31 (gain {}, bias {}, power {}, time constant {} s, eps {})",
+            p.gain, p.bias, p.power, p.time_constant, p.eps
+        )),
         f.input_size
             .map_or(String::new(), |[h, w]| format!(", resized to {h}x{w}"))
     );

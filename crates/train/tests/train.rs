@@ -21,6 +21,8 @@ mod fuzz;
 mod gate;
 #[path = "train/gate_file.rs"]
 mod gate_file;
+#[path = "train/pcen.rs"]
+mod pcen;
 #[path = "train/recipes.rs"]
 mod recipes;
 
