@@ -104,6 +104,51 @@ fn png_raw_keeps_the_one_pixel_per_bin_image() {
 }
 
 #[test]
+fn pcen_writes_librosas_pcen_of_the_mel_magnitude_and_a_pcen_figure() {
+    let dir = temp_dir();
+    let wav = dir.path().join("x.wav");
+    write_recording(&wav);
+    let npy = dir.path().join("x.npy");
+    let fig = dir.path().join("fig.png");
+    let wav_arg = wav.to_str().unwrap();
+    succeed(&[
+        "features",
+        wav_arg,
+        "--n-mels",
+        "64",
+        "--pcen",
+        "--out",
+        npy.to_str().unwrap(),
+        "--png",
+        fig.to_str().unwrap(),
+    ]);
+    let values = lungsound_features::read_npy(&npy).unwrap();
+    let config = lungsound_features::FeatureConfig {
+        n_mels: 64,
+        pcen: Some(lungsound_features::PcenParams::default()),
+        ..lungsound_features::FeatureConfig::default()
+    };
+    let (audio, _) = lungsound_audio::load(&wav).unwrap();
+    let expected = lungsound_features::FeatureExtractor::new(&config, 8000)
+        .unwrap()
+        .compute(&audio.samples);
+    assert_eq!(values, expected);
+    assert_eq!(png_size(&fig), SPECTROGRAM_FIGURE_SIZE);
+    // PCEN replaces dB, and only a mel spectrogram has it.
+    let y = dir.path().join("y.npy");
+    let y = y.to_str().unwrap();
+    let out = lungsound(&["features", wav_arg, "--pcen", "--db", "--out", y]);
+    assert!(!out.status.success());
+    let out = lungsound(&["features", wav_arg, "--pcen", "--kind", "stft", "--out", y]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("pcen") && stderr.contains("mel"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn png_raw_needs_png_and_something_must_be_written() {
     let dir = temp_dir();
     let wav = dir.path().join("x.wav");

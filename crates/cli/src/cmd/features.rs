@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use anyhow::bail;
 use lungsound_features::export::{self, FolderOptions, PngOptions, PngStyle};
-use lungsound_features::{Colormap, FeatureConfig, FeatureKind};
+use lungsound_features::{Colormap, FeatureConfig, FeatureKind, PcenParams};
 use lungsound_report::SpectrogramFigures;
 
 use crate::outcome::Outcome;
@@ -50,6 +50,10 @@ pub struct FeaturesArgs {
     /// amplitude_to_db for stft; top_db 80).
     #[arg(long)]
     db: bool,
+    /// Per-channel energy normalisation instead of dB (mel only): librosa.pcen with its
+    /// defaults on the mel magnitude scaled by 2^31, as librosa's documentation does.
+    #[arg(long, conflicts_with = "db")]
+    pcen: bool,
     /// Output `.npy` file, or a folder when INPUT is a folder. Optional when
     /// `--png` is given.
     #[arg(long)]
@@ -57,7 +61,7 @@ pub struct FeaturesArgs {
     /// Write a PNG figure (a folder of them when INPUT is a folder): time in
     /// seconds, frequency in Hz (mel-spaced for mel), a colour bar in dB relative
     /// to the maximum and a title with the file and settings. Non-dB
-    /// spectrograms are drawn on a dB scale (top 80 dB).
+    /// spectrograms are drawn on a dB scale (top 80 dB), PCEN as it is.
     #[arg(long, value_name = "FILE.png")]
     png: Option<PathBuf>,
     /// Make `--png` the bare array image instead of the figure: one pixel per
@@ -88,6 +92,7 @@ impl FeaturesArgs {
         }
         config.fmax = self.fmax.or(config.fmax);
         config.db = self.db;
+        config.pcen = self.pcen.then(PcenParams::default);
         config
     }
 

@@ -45,6 +45,9 @@ pub struct SpectrogramAxes {
     /// The values are already in dB (`power_to_db` / `amplitude_to_db`); otherwise
     /// they are converted for display according to `kind`.
     pub db: bool,
+    /// The values are PCEN (`librosa.pcen`): drawn as they are, from their minimum to
+    /// their maximum, with a colour bar labelled PCEN.
+    pub pcen: bool,
     /// Colour map of the image and the colour bar.
     pub colormap: Colormap,
 }
@@ -62,6 +65,7 @@ impl SpectrogramAxes {
             fmax: config.fmax,
             htk: config.htk,
             db: config.db,
+            pcen: config.pcen.is_some(),
             colormap: Colormap::Magma,
         }
     }
@@ -82,6 +86,9 @@ impl SpectrogramAxes {
         }
         if self.db {
             s.push_str(", dB");
+        }
+        if self.pcen {
+            s.push_str(", PCEN");
         }
         s.push_str(&format!(", {} Hz", self.sample_rate));
         s
@@ -371,12 +378,20 @@ struct SpectrogramFigure<'a> {
 
 impl<'a> SpectrogramFigure<'a> {
     fn new(values: &Array2<f32>, axes: &'a SpectrogramAxes, title: &'a str) -> Self {
-        let db = display_db(values, axes.kind, axes.db);
+        // PCEN values are already compressed: shown as they are, over their whole range.
+        let (db, top) = if axes.pcen {
+            (
+                values.mapv(|v| if v.is_finite() { v } else { f32::NEG_INFINITY }),
+                f32::INFINITY,
+            )
+        } else {
+            (display_db(values, axes.kind, axes.db), SPECTROGRAM_TOP_DB)
+        };
         let finite = || db.iter().copied().filter(|v| v.is_finite());
         let vmax = finite().fold(f32::NEG_INFINITY, f32::max);
         let vmin = finite().fold(f32::INFINITY, f32::min);
         let (vmin, vmax) = if vmax.is_finite() {
-            (vmin.max(vmax - SPECTROGRAM_TOP_DB), vmax)
+            (vmin.max(vmax - top), vmax)
         } else {
             (-SPECTROGRAM_TOP_DB, 0.0)
         };
@@ -543,7 +558,11 @@ impl<'a> SpectrogramFigure<'a> {
                 (bar_right + 8, py),
             )?;
         }
-        let db_axis = if self.axes.db { "dB" } else { "dB (re max)" };
+        let db_axis = match (self.axes.pcen, self.axes.db) {
+            (true, _) => "PCEN",
+            (false, true) => "dB",
+            (false, false) => "dB (re max)",
+        };
         root.draw_text(
             db_axis,
             &text(LABEL, HPos::Center, VPos::Top).transform(FontTransform::Rotate270),
