@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use lungsound_features::{
-    DbRef, FeatureConfig, FeatureExtractor, FeatureKind, MelNorm, amplitude_to_db, power_to_db,
+    DbRef, FeatureConfig, FeatureExtractor, FeatureKind, MelNorm, PcenParams, amplitude_to_db,
+    pcen, power_to_db,
 };
 use ndarray::{Array2, ArrayD};
 use numpy::{AllowTypeChange, IntoPyArray, PyArray2, PyArrayDyn, PyArrayLike1, PyArrayLikeDyn};
@@ -220,6 +221,47 @@ impl Extractors {
     }
 }
 
+/// pcen(S, *, sr=22050, hop_length=512, gain=0.98, bias=2.0, power=0.5, time_constant=0.4, eps=1e-6)
+/// --
+///
+/// ``librosa.pcen`` of a non-negative ``[n_freq, n_frames]`` spectrogram (time along axis 1).
+#[pyfunction]
+#[pyo3(name = "pcen", signature = (
+    S, *, sr=22050, hop_length=512, gain=0.98, bias=2.0, power=0.5, time_constant=0.4, eps=1e-6
+))]
+#[allow(non_snake_case, clippy::too_many_arguments)]
+fn pcen_py<'py>(
+    py: Python<'py>,
+    S: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+    sr: u32,
+    hop_length: usize,
+    gain: f64,
+    bias: f64,
+    power: f64,
+    time_constant: f64,
+    eps: f64,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let s = S.as_array();
+    let shape = s.shape().to_vec();
+    let s = s
+        .into_dimensionality::<ndarray::Ix2>()
+        .map_err(|_| {
+            PyValueError::new_err(format!(
+                "pcen takes a 2-D spectrogram [n_freq, n_frames], got shape {shape:?}"
+            ))
+        })?
+        .to_owned();
+    let params = PcenParams {
+        gain,
+        bias,
+        power,
+        time_constant,
+        eps,
+    };
+    let out = py.detach(|| pcen(&s, sr, hop_length, &params));
+    Ok(out.map_err(errors::features)?.into_pyarray(py))
+}
+
 fn one_file(
     path: &Path,
     sr: Option<u32>,
@@ -328,5 +370,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(melspectrogram_batch, m)?)?;
     m.add_function(wrap_pyfunction!(power_to_db_py, m)?)?;
     m.add_function(wrap_pyfunction!(amplitude_to_db_py, m)?)?;
+    m.add_function(wrap_pyfunction!(pcen_py, m)?)?;
     Ok(())
 }

@@ -185,3 +185,25 @@ def test_batch_releases_the_gil(train_flacs):
         stop.set()
         t.join()
     assert during > 10
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"gain": 0.8, "bias": 10.0, "power": 0.25, "time_constant": 0.06, "eps": 1e-3}, {"power": 0.0}],
+)
+def test_pcen_matches_librosa(kw):
+    rng = np.random.default_rng(5)
+    y = (0.1 * rng.standard_normal(16000)).astype(np.float32)
+    S = librosa.feature.melspectrogram(y=y, sr=8000, n_fft=512, hop_length=128, n_mels=64, power=1.0) * 2**31
+    ours = lungsound.pcen(S, sr=8000, hop_length=128, **kw)
+    want = librosa.pcen(S, sr=8000, hop_length=128, **kw)
+    assert ours.dtype == np.float32 and ours.shape == want.shape
+    np.testing.assert_allclose(ours, want, rtol=1e-4, atol=1e-6 * np.abs(want).max())
+
+
+def test_pcen_refuses_what_librosa_refuses():
+    S = np.ones((4, 10), np.float32)
+    with pytest.raises(ValueError, match="eps"):
+        lungsound.pcen(S, eps=0.0)
+    with pytest.raises(ValueError, match="2-D"):
+        lungsound.pcen(np.ones(10, np.float32))

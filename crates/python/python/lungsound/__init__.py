@@ -56,6 +56,7 @@ __all__ = [
     "melspectrogram_batch",
     "power_to_db",
     "amplitude_to_db",
+    "pcen",
     "score",
     "datasets",
     "Predictor",
@@ -247,6 +248,36 @@ def amplitude_to_db(
     ``ref`` is a number or a callable applied to ``|S|`` (``ref=np.max``). Any shape; float32 out.
     """
     return _lungsound.amplitude_to_db(S, ref=ref, amin=amin, top_db=top_db)
+
+
+def pcen(
+    S: np.ndarray,
+    *,
+    sr: int = 22050,
+    hop_length: int = 512,
+    gain: float = 0.98,
+    bias: float = 2.0,
+    power: float = 0.5,
+    time_constant: float = 0.4,
+    eps: float = 1e-6,
+) -> np.ndarray:
+    """``librosa.pcen``: per-channel energy normalisation of a non-negative
+    ``[n_freq, n_frames]`` spectrogram, each row divided by its own smoothed level
+    (``time_constant`` seconds), then compressed. librosa's documentation applies it to the mel
+    magnitude of float audio scaled by ``2**31``
+    (``librosa.feature.melspectrogram(y=y, sr=sr, power=1.0) * 2**31``), and so does a
+    lungsound model whose recipe sets ``pcen``. float32 out.
+    """
+    return _lungsound.pcen(
+        S,
+        sr=sr,
+        hop_length=hop_length,
+        gain=gain,
+        bias=bias,
+        power=power,
+        time_constant=time_constant,
+        eps=eps,
+    )
 
 
 def score(task: str, y_true: Sequence[Any], y_pred: Sequence[Any]) -> dict:

@@ -66,6 +66,17 @@ def power_to_db(
 def amplitude_to_db(
     S: Any, *, ref: Any = 1.0, amin: float = 1e-5, top_db: Optional[float] = 80.0
 ) -> np.ndarray: ...
+def pcen(
+    S: Any,
+    *,
+    sr: int = 22050,
+    hop_length: int = 512,
+    gain: float = 0.98,
+    bias: float = 2.0,
+    power: float = 0.5,
+    time_constant: float = 0.4,
+    eps: float = 1e-6,
+) -> np.ndarray: ...
 def load_dataset(path: str, *, val_fraction: float = 0.2, seed: int = 2022) -> Dict[str, Any]: ...
 def task_info(task: str) -> Dict[str, Any]: ...
 def score(task: str, y_true: List[Any], y_pred: List[Any]) -> Dict[str, Any]: ...
