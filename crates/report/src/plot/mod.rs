@@ -13,6 +13,7 @@ mod curves;
 mod heatmap;
 mod histogram;
 mod roc;
+mod scale;
 mod spectrogram;
 mod spectrogram_figures;
 mod style;
