@@ -11,10 +11,9 @@ use lungsound_features::{Colormap, FeatureConfig, FeatureKind};
 use ndarray::Array2;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-
-use super::scale::{display_db, nice_ticks};
 use plotters::style::text_anchor::{HPos, VPos};
 
+use super::scale::{display_db, nice_ticks};
 use super::style::{LABEL, TICK, format_tick, text, text_size};
 use super::{DrawResult, ensure_font};
 use crate::Error;
