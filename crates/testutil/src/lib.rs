@@ -329,6 +329,20 @@ fn wav_spec(sample_rate: u32, channels: u16, bits: u16, float: bool) -> hound::W
     }
 }
 
+/// The proptest settings of lungsound's property tests: `default_cases` cases per property
+/// unless `PROPTEST_CASES` says otherwise (long runs), and no failure files written into
+/// the source tree (a failing case is printed, with its seed, instead).
+pub fn proptest_config(default_cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default_cases),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,19 +423,5 @@ mod tests {
     fn missing_env_folder_means_no_data() {
         // Only the pure helper is tested here: changing the environment would race other tests.
         assert_eq!(__function_name("a::b::test_name::__here"), "test_name");
-    }
-}
-
-/// The proptest settings of lungsound's property tests: `default_cases` cases per property
-/// unless `PROPTEST_CASES` says otherwise (long runs), and no failure files written into
-/// the source tree (a failing case is printed, with its seed, instead).
-pub fn proptest_config(default_cases: u32) -> proptest::test_runner::Config {
-    proptest::test_runner::Config {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default_cases),
-        failure_persistence: None,
-        ..proptest::test_runner::Config::default()
     }
 }
