@@ -155,6 +155,20 @@ fn check_shape(f: &Value, ours: &Array2<f32>, want: &Array2<f32>) {
     );
 }
 
+/// Shape and values of `ours` against fixture `f`'s expected array, to [`VALUE_RTOL`]
+/// (relative, floored at [`VALUE_FLOOR`] of the peak); `how` says how `ours` was computed.
+fn check_values(f: &Value, ours: &Array2<f32>, how: &str) {
+    let want = load(f["expected"].as_str().unwrap_or(""));
+    check_shape(f, ours, &want);
+    let err = max_relative_error(ours, &want, VALUE_FLOOR);
+    println!("{:<24} max relative error {err:.2e}{how}", name(f));
+    assert!(
+        err <= VALUE_RTOL,
+        "{}: relative error {err:e} > {VALUE_RTOL:e}{how}",
+        name(f)
+    );
+}
+
 #[test]
 fn spectrograms_match_librosa() {
     let manifest = manifest();
@@ -178,15 +192,7 @@ fn spectrograms_match_librosa() {
         let ours = FeatureExtractor::new(&cfg, sr)
             .unwrap_or_else(|e| panic!("{}: {e}", name(f)))
             .compute(&y);
-        let want = load(f["expected"].as_str().unwrap_or(""));
-        check_shape(f, &ours, &want);
-        let err = max_relative_error(&ours, &want, VALUE_FLOOR);
-        println!("{:<24} max relative error {err:.2e}", name(f));
-        assert!(
-            err <= VALUE_RTOL,
-            "{}: relative error {err:e} > {VALUE_RTOL:e}",
-            name(f)
-        );
+        check_values(f, &ours, "");
     }
 }
 
@@ -305,15 +311,7 @@ fn pcen_matches_librosa() {
             &params,
         )
         .unwrap_or_else(|e| panic!("{}: {e}", name(f)));
-        let want = load(f["expected"].as_str().unwrap_or(""));
-        check_shape(f, &ours, &want);
-        let err = max_relative_error(&ours, &want, VALUE_FLOOR);
-        println!("{:<24} max relative error {err:.2e}", name(f));
-        assert!(
-            err <= VALUE_RTOL,
-            "{}: relative error {err:e} > {VALUE_RTOL:e}",
-            name(f)
-        );
+        check_values(f, &ours, "");
     }
     // 2. The extractor's `pcen` option from the signal: librosa's documented recipe.
     for f in fixtures(&manifest, &["pcen_melspectrogram"]) {
@@ -325,18 +323,7 @@ fn pcen_matches_librosa() {
         let ours = FeatureExtractor::new(&cfg, sr)
             .unwrap_or_else(|e| panic!("{}: {e}", name(f)))
             .compute(&y);
-        let want = load(f["expected"].as_str().unwrap_or(""));
-        check_shape(f, &ours, &want);
-        let err = max_relative_error(&ours, &want, VALUE_FLOOR);
-        println!(
-            "{:<24} max relative error {err:.2e} (FeatureExtractor with pcen)",
-            name(f)
-        );
-        assert!(
-            err <= VALUE_RTOL,
-            "{}: relative error {err:e} > {VALUE_RTOL:e}",
-            name(f)
-        );
+        check_values(f, &ours, " (FeatureExtractor with pcen)");
     }
 }
 
