@@ -3,10 +3,15 @@
 use lungsound_features::FeatureKind;
 use ndarray::Array2;
 
-/// `values` in dB for display (see [`write_spectrogram_figure`](super::write_spectrogram_figure)). Non-finite
-/// values become `-inf` so they take the lowest colour.
-pub(super) fn display_db(values: &Array2<f32>, kind: FeatureKind, db: bool) -> Array2<f32> {
-    if db {
+/// `values` in dB for display (see [`write_spectrogram_figure`](super::write_spectrogram_figure)), or as
+/// they are when `on_display_scale` (already dB, or PCEN). Non-finite values become `-inf` so
+/// they take the lowest colour.
+pub(super) fn display_db(
+    values: &Array2<f32>,
+    kind: FeatureKind,
+    on_display_scale: bool,
+) -> Array2<f32> {
+    if on_display_scale {
         return values.mapv(|v| if v.is_finite() { v } else { f32::NEG_INFINITY });
     }
     // (linear value, amin, dB per decade): librosa's amin for power and amplitude.

@@ -320,14 +320,12 @@ struct SpectrogramFigure<'a> {
 
 impl<'a> SpectrogramFigure<'a> {
     fn new(values: &Array2<f32>, axes: &'a SpectrogramAxes, title: &'a str) -> Self {
-        // PCEN values are already compressed: shown as they are, over their whole range.
-        let (db, top) = if axes.pcen {
-            (
-                values.mapv(|v| if v.is_finite() { v } else { f32::NEG_INFINITY }),
-                f32::INFINITY,
-            )
+        let db = display_db(values, axes.kind, axes.db || axes.pcen);
+        // PCEN values are already compressed: shown over their whole range.
+        let top = if axes.pcen {
+            f32::INFINITY
         } else {
-            (display_db(values, axes.kind, axes.db), SPECTROGRAM_TOP_DB)
+            SPECTROGRAM_TOP_DB
         };
         let finite = || db.iter().copied().filter(|v| v.is_finite());
         let vmax = finite().fold(f32::NEG_INFINITY, f32::max);
@@ -517,6 +515,22 @@ impl<'a> SpectrogramFigure<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pcen_is_shown_as_it_is_over_its_whole_range() {
+        let config = FeatureConfig {
+            pcen: Some(lungsound_features::PcenParams::default()),
+            ..FeatureConfig::default()
+        };
+        let axes = SpectrogramAxes::new(&config, 8000);
+        assert!(axes.pcen && axes.settings(128).contains(", PCEN"));
+        // A 200-unit span would be cut to the top 80 if these were dB.
+        let values = ndarray::array![[0.5_f32, 200.5], [f32::NAN, 100.0]];
+        let figure = SpectrogramFigure::new(&values, &axes, "t");
+        assert_eq!((figure.vmin, figure.vmax), (0.5, 200.5));
+        assert_eq!(figure.db[[0, 1]], 200.5);
+        assert_eq!(figure.db[[1, 0]], f32::NEG_INFINITY);
+    }
 
     #[test]
     fn mel_band_centres_match_librosa_mel_frequencies() {
