@@ -32,6 +32,8 @@ pub struct FeatureExtractor {
     config: FeatureConfig,
     sample_rate: u32,
     engine: Engine,
+    /// Spectrograms stacked below this one ([`stacked`](Self::stacked)); empty for one.
+    below: Vec<FeatureExtractor>,
 }
 
 /// How the spectrogram is computed.
@@ -50,7 +52,11 @@ enum Engine {
 }
 
 /// Per-thread buffers for [`FeatureExtractor::compute_with_scratch`].
-pub struct Scratch(ScratchKind);
+pub struct Scratch {
+    own: ScratchKind,
+    /// One per stacked spectrogram.
+    below: Vec<Scratch>,
+}
 
 enum ScratchKind {
     Mel {
@@ -96,10 +102,62 @@ impl FeatureExtractor {
             config: config.clone(),
             sample_rate,
             engine,
+            below: Vec::new(),
         })
     }
 
-    /// The configuration this extractor was built from.
+    /// A multi-resolution input: the spectrogram of `configs[0]` with those of the other
+    /// configs stacked below it along the frequency axis, `[Σ n_freq, n_frames]`. Each part
+    /// is computed (and scaled: dB, PCEN) on its own, exactly as its config alone would be,
+    /// e.g. a 64-band log-mel of 64 ms windows over a log-STFT of 16 ms windows.
+    ///
+    /// Every part must give the same frame count for every signal: the same `hop_length`
+    /// and `center`, and either `center` with even `n_fft`s or the same `n_fft`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`]: no config, a config that [`new`](Self::new) rejects
+    /// (the message names its position), or parts whose frames would not line up.
+    pub fn stacked(configs: &[FeatureConfig], sample_rate: u32) -> Result<Self, Error> {
+        let Some((first, rest)) = configs.split_first() else {
+            return crate::error::invalid!("a stacked spectrogram needs at least one config");
+        };
+        let mut extractor = Self::new(first, sample_rate)?;
+        for (i, config) in rest.iter().enumerate() {
+            let part = i + 2;
+            let below = Self::new(config, sample_rate).map_err(|e| match e {
+                Error::InvalidParameter(rule) => {
+                    Error::InvalidParameter(format!("stacked spectrogram {part}: {rule}"))
+                }
+                other => other,
+            })?;
+            let frames_line_up = config.hop_length == first.hop_length
+                && config.center == first.center
+                && (config.n_fft == first.n_fft
+                    || (first.center && config.n_fft % 2 == 0 && first.n_fft % 2 == 0));
+            if !frames_line_up {
+                return crate::error::invalid!(
+                    "stacked spectrogram {part} must have the first one's frames: the same hop_length \
+                     ({}) and center ({}), and an even n_fft when centred (the same n_fft otherwise); \
+                     got hop_length {}, center {}, n_fft {}",
+                    first.hop_length,
+                    first.center,
+                    config.hop_length,
+                    config.center,
+                    config.n_fft
+                );
+            }
+            extractor.below.push(below);
+        }
+        Ok(extractor)
+    }
+
+    /// The configs of every part, top first: this extractor's, then each stacked one's.
+    pub fn part_configs(&self) -> impl Iterator<Item = &FeatureConfig> {
+        std::iter::once(&self.config).chain(self.below.iter().map(|b| &b.config))
+    }
+
+    /// The configuration this extractor was built from (the top part's, when
+    /// [`stacked`](Self::stacked); see [`part_configs`](Self::part_configs)).
     pub fn config(&self) -> &FeatureConfig {
         &self.config
     }
@@ -109,8 +167,14 @@ impl FeatureExtractor {
         self.sample_rate
     }
 
-    /// Output rows: `n_mels` for mel, `1 + n_fft / 2` for the STFT kinds.
+    /// Output rows: `n_mels` for mel, `1 + n_fft / 2` for the STFT kinds; summed over the
+    /// parts of a [`stacked`](Self::stacked) spectrogram.
     pub fn n_freq(&self) -> usize {
+        self.own_n_freq() + self.below.iter().map(Self::n_freq).sum::<usize>()
+    }
+
+    /// Rows of this extractor's own part.
+    fn own_n_freq(&self) -> usize {
         match &self.engine {
             Engine::Mel { filterbank, .. } => filterbank.len(),
             Engine::Spectrum(plan) => plan.n_bins(),
@@ -133,13 +197,16 @@ impl FeatureExtractor {
 
     /// Fresh buffers for [`compute_with_scratch`](Self::compute_with_scratch).
     pub fn scratch(&self) -> Scratch {
-        Scratch(match &self.engine {
-            Engine::Mel { plan, .. } => ScratchKind::Mel {
-                stft: plan.scratch(),
-                power: vec![0.0; plan.n_bins()],
+        Scratch {
+            own: match &self.engine {
+                Engine::Mel { plan, .. } => ScratchKind::Mel {
+                    stft: plan.scratch(),
+                    power: vec![0.0; plan.n_bins()],
+                },
+                Engine::Spectrum(plan) => ScratchKind::Spectrum(plan.scratch()),
             },
-            Engine::Spectrum(plan) => ScratchKind::Spectrum(plan.scratch()),
-        })
+            below: self.below.iter().map(Self::scratch).collect(),
+        }
     }
 
     /// The spectrogram of mono `samples` at [`sample_rate`](Self::sample_rate).
@@ -162,7 +229,22 @@ impl FeatureExtractor {
         if !self.scratch_fits(scratch) {
             *scratch = self.scratch();
         }
-        let mut out = match (&self.engine, &mut scratch.0) {
+        let own = self.compute_own(samples, &mut scratch.own);
+        if self.below.is_empty() {
+            return own;
+        }
+        let mut parts = vec![own];
+        for (below, scratch) in self.below.iter().zip(&mut scratch.below) {
+            parts.push(below.compute_with_scratch(samples, scratch));
+        }
+        let views: Vec<_> = parts.iter().map(Array2::view).collect();
+        ndarray::concatenate(ndarray::Axis(0), &views)
+            .unwrap_or_else(|_| unreachable!("stacked() checked that the parts' frames line up"))
+    }
+
+    /// This extractor's own part (without the stacked ones).
+    fn compute_own(&self, samples: &[f32], scratch: &mut ScratchKind) -> Array2<f32> {
+        let mut out = match (&self.engine, scratch) {
             (Engine::Mel { plan, filterbank }, ScratchKind::Mel { stft, power }) => {
                 let mut out = Array2::zeros((filterbank.len(), plan.n_frames(samples.len())));
                 // PCEN follows librosa's recipe: mel of the magnitude (power=1), not the power.
@@ -189,7 +271,7 @@ impl FeatureExtractor {
                 out
             }
             // scratch_fits() replaced a scratch of the other kind above.
-            _ => Array2::zeros((self.n_freq(), 0)),
+            _ => Array2::zeros((self.own_n_freq(), 0)),
         };
         if self.config.db {
             // validate() guarantees amin > 0 and top_db >= 0, so these cannot fail.
@@ -214,13 +296,19 @@ impl FeatureExtractor {
 
     /// Whether `scratch` was made for an extractor of the same kind and `n_fft`.
     fn scratch_fits(&self, scratch: &Scratch) -> bool {
-        match (&self.engine, &scratch.0) {
+        let own = match (&self.engine, &scratch.own) {
             (Engine::Mel { plan, .. }, ScratchKind::Mel { stft, power }) => {
                 plan.fits(stft) && power.len() == plan.n_bins()
             }
             (Engine::Spectrum(plan), ScratchKind::Spectrum(stft)) => plan.fits(stft),
             _ => false,
-        }
+        };
+        own && scratch.below.len() == self.below.len()
+            && self
+                .below
+                .iter()
+                .zip(&scratch.below)
+                .all(|(below, scratch)| below.scratch_fits(scratch))
     }
 
     /// [`compute`](Self::compute) for many signals in parallel (rayon, one scratch per worker).
@@ -263,6 +351,7 @@ pub fn melspectrogram(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::{Axis, Slice};
     use std::f64::consts::PI;
 
     fn sine(freq_hz: f64, sample_rate: u32, n: usize) -> Vec<f32> {
@@ -366,6 +455,107 @@ mod tests {
         assert_eq!(
             stft512.compute_with_scratch(&y, &mut scratch),
             stft512.compute(&y)
+        );
+    }
+
+    fn mel_db_512() -> FeatureConfig {
+        FeatureConfig {
+            n_fft: 512,
+            hop_length: 128,
+            n_mels: 64,
+            fmin: 50.0,
+            db: true,
+            ..FeatureConfig::default()
+        }
+    }
+
+    fn logstft_128() -> FeatureConfig {
+        FeatureConfig {
+            n_fft: 128,
+            hop_length: 128,
+            ..FeatureConfig::with_kind(FeatureKind::LogStft)
+        }
+    }
+
+    #[test]
+    fn a_stack_is_its_parts_one_above_the_other() {
+        let y = sine(440.0, 8000, 16_000);
+        let parts = [mel_db_512(), logstft_128()];
+        let stack = FeatureExtractor::stacked(&parts, 8000).expect("valid");
+        let top = FeatureExtractor::new(&parts[0], 8000).expect("valid");
+        let bottom = FeatureExtractor::new(&parts[1], 8000).expect("valid");
+        let (s, t, b) = (stack.compute(&y), top.compute(&y), bottom.compute(&y));
+        assert_eq!(stack.output_shape(y.len()), [64 + 65, t.ncols()]);
+        assert_eq!(s.dim(), (64 + 65, t.ncols()));
+        assert_eq!(s.slice_axis(Axis(0), Slice::from(..64)), t);
+        assert_eq!(s.slice_axis(Axis(0), Slice::from(64..)), b);
+        assert_eq!(stack.config(), &parts[0]);
+        assert_eq!(stack.part_configs().cloned().collect::<Vec<_>>(), parts);
+        // A scratch of the single extractor is replaced, not misused.
+        let mut scratch = top.scratch();
+        assert_eq!(stack.compute_with_scratch(&y, &mut scratch), s);
+        assert_eq!(stack.compute_many(&[&y[..8000], &y[..]])[1], s);
+        // One config is the plain extractor.
+        let one = FeatureExtractor::stacked(&parts[..1], 8000).expect("valid");
+        assert_eq!(one.compute(&y), t);
+    }
+
+    #[test]
+    fn a_stack_whose_frames_would_not_line_up_is_refused() {
+        let message = |parts: &[FeatureConfig]| {
+            FeatureExtractor::stacked(parts, 8000)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let m = message(&[]);
+        assert!(m.contains("needs at least one config"), "{m}");
+        let m = message(&[
+            mel_db_512(),
+            FeatureConfig {
+                hop_length: 64,
+                ..logstft_128()
+            },
+        ]);
+        assert!(
+            m.contains("stacked spectrogram 2 must have the first one's frames"),
+            "{m}"
+        );
+        assert!(m.contains("got hop_length 64"), "{m}");
+        let m = message(&[
+            mel_db_512(),
+            FeatureConfig {
+                n_fft: 127,
+                ..logstft_128()
+            },
+        ]);
+        assert!(m.contains("even n_fft"), "{m}");
+        let uncentred = FeatureConfig {
+            center: false,
+            ..mel_db_512()
+        };
+        let m = message(&[
+            uncentred.clone(),
+            FeatureConfig {
+                center: false,
+                ..logstft_128()
+            },
+        ]);
+        assert!(
+            m.contains("got hop_length 128, center false, n_fft 128"),
+            "{m}"
+        );
+        assert!(FeatureExtractor::stacked(&[uncentred.clone(), uncentred], 8000).is_ok());
+        let m = message(&[
+            mel_db_512(),
+            FeatureConfig {
+                n_mels: 0,
+                ..mel_db_512()
+            },
+        ]);
+        assert_eq!(
+            m,
+            "invalid feature parameter: stacked spectrogram 2: n_mels must be in 1..=1024, got 0"
         );
     }
 

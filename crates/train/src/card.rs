@@ -86,6 +86,23 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
             if b.zero_phase { "zero-phase" } else { "causal" }
         );
     }
+    for (i, part) in f.stack.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "- Stacked below it along frequency (part {}): {} with n_fft {}, hop_length {}{}, {}",
+            i + 2,
+            part.kind,
+            part.n_fft,
+            part.hop_length,
+            if part.kind == lungsound_features::FeatureKind::Mel {
+                format!(", n_mels {}, fmin {} Hz", part.n_mels, part.fmin)
+            } else {
+                String::new()
+            },
+            part.pcen
+                .map_or(format!("dB {}", part.db), |_| "PCEN".to_string())
+        );
+    }
     if let Some(max) = f.max_event_seconds {
         let _ = writeln!(md, "- Events longer than {max} s left out");
     }

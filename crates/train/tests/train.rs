@@ -25,6 +25,8 @@ mod gate_file;
 mod pcen;
 #[path = "train/recipes.rs"]
 mod recipes;
+#[path = "train/stack.rs"]
+mod stack;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};

@@ -34,6 +34,14 @@ pub struct FeatureSettings {
     /// (64 ms at 8 kHz), `hop_length` 128 (16 ms; 256 for record
     /// tasks), 64 mels from 50 Hz to `sample_rate / 2`.
     pub spectrogram: FeatureConfig,
+    /// Further spectrograms stacked below `spectrogram` along the frequency axis, each
+    /// computed and scaled on its own (a multi-resolution input, e.g. a log-STFT of 16 ms
+    /// windows under the 64 ms log-mel): the network sees `[Σ n_freq, n_frames]`. Each must
+    /// have `spectrogram`'s `hop_length` and `center` (see
+    /// [`FeatureExtractor::stacked`]). In a recipe: `[[features.stack]]` tables. Default
+    /// none; left out of `config.json` and of feature-cache keys when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stack: Vec<FeatureConfig>,
     /// Length of every clip (seconds), > 0. Events: each annotated event is
     /// cropped (from its start) or padded to this length — SPRSound events
     /// last 0.5–2.3 s (5–95 %), so the default 3 s keeps whole events.
@@ -97,6 +105,7 @@ impl FeatureSettings {
                 db: true,
                 ..FeatureConfig::default()
             },
+            stack: Vec::new(),
             clip_seconds,
             pad: PadMode::Repeat,
             window_hop_seconds: clip_seconds / 2.0,
@@ -116,9 +125,13 @@ impl FeatureSettings {
         ((self.window_hop_seconds * f64::from(self.sample_rate)).round() as usize).max(1)
     }
 
-    /// The extractor these settings describe.
+    /// The extractor these settings describe (`spectrogram` with `stack` below it).
     pub fn extractor(&self) -> Result<FeatureExtractor> {
-        Ok(FeatureExtractor::new(&self.spectrogram, self.sample_rate)?)
+        let parts: Vec<FeatureConfig> = std::iter::once(&self.spectrogram)
+            .chain(&self.stack)
+            .cloned()
+            .collect();
+        Ok(FeatureExtractor::stacked(&parts, self.sample_rate)?)
     }
 
     /// `[n_freq, n_frames]` of one clip's spectrogram.
@@ -174,9 +187,9 @@ impl FeatureSettings {
                 "pad `none` would give clips of different lengths; use zero or repeat",
             ));
         }
-        if self.spectrogram.kind == FeatureKind::Mel
-            && !self.spectrogram.db
-            && self.spectrogram.pcen.is_none()
+        if std::iter::once(&self.spectrogram)
+            .chain(&self.stack)
+            .any(|s| s.kind == FeatureKind::Mel && !s.db && s.pcen.is_none())
         {
             // Cached features are stored as f16, which flushes the tiny powers of
             // quiet bands to zero; the log scale (or PCEN's compression) keeps them.

@@ -293,12 +293,20 @@ fn cache_key(
         "mtime_ns": mtime.to_string(),
         "spans": spans.map(|s| s.iter().map(|c| (c.start_s, c.end_s, c.event_index)).collect::<Vec<_>>()),
     });
-    // Only present when set, so keys of runs without a filter stay as they were.
-    if let (Some(bandpass), Some(map)) = (&settings.bandpass, key.as_object_mut()) {
-        map.insert(
-            "bandpass".into(),
-            serde_json::to_value(bandpass).unwrap_or_default(),
-        );
+    // Only present when set, so keys of runs without a filter or stack stay as they were.
+    if let Some(map) = key.as_object_mut() {
+        if let Some(bandpass) = &settings.bandpass {
+            map.insert(
+                "bandpass".into(),
+                serde_json::to_value(bandpass).unwrap_or_default(),
+            );
+        }
+        if !settings.stack.is_empty() {
+            map.insert(
+                "stack".into(),
+                serde_json::to_value(&settings.stack).unwrap_or_default(),
+            );
+        }
     }
     Some(crate::fsutil::fnv1a(key.to_string().as_bytes()))
 }
@@ -450,5 +458,23 @@ mod tests {
             warnings[1].starts_with("event 7: ")
                 && warnings[1].contains("past the end of the audio")
         );
+    }
+
+    #[test]
+    fn data_a_stack_changes_the_cache_key_and_no_stack_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = recording(dir.path());
+        let plain = FeatureSettings::default();
+        let audio = rec.audio_path.clone().unwrap();
+        let key = |s: &FeatureSettings| cache_key(&audio, s, Level::Event, None);
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(json.get("stack").is_none(), "no stack key in {json}");
+        let stacked = FeatureSettings {
+            stack: vec![plain.spectrogram.clone()],
+            ..plain.clone()
+        };
+        assert!(key(&plain).is_some());
+        assert_ne!(key(&plain), key(&stacked));
+        assert_eq!(key(&plain), key(&plain.clone()));
     }
 }

@@ -56,6 +56,24 @@ fn every_shipped_recipe_loads_and_validates() {
 }
 
 #[test]
+fn every_benchmark_recipe_loads_and_validates() {
+    let dir = recipes_dir().join("../scripts/bench/recipes");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let recipe = Recipe::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            recipe
+                .config
+                .validate()
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} recipes in {}", dir.display());
+}
+
+#[test]
 fn the_icbhi_and_sprsound_recipes_hold_the_workflow_settings() {
     for name in [
         "icbhi-mel-resnet152v2.toml",
