@@ -8,6 +8,13 @@
 //! that (events, windows, segments, gating, metrics) is as for one run. A member's own gate
 //! (`gate.json`) is not carried over: an ensemble is gated by `--gate`, or by a `gate.json`
 //! written into it.
+//!
+//! Members may see different spectrograms of the same clips (e.g. one on log-mel, one on
+//! PCEN): `spectrogram`, `stack` and `input_size` may differ, while everything that decides
+//! which clips are cut (sample rate, band-pass, clip length, padding, window hop, longest
+//! event) must be the ensemble's. The members are grouped by their feature settings
+//! ([`FeatureGroup`]); each group classifies its own spectrograms of the clips, and the
+//! ensemble's probabilities are the mean over all members.
 //! [`RunNetworks::load`] reads a run directory either way; [`write_ensemble`] makes one.
 
 use std::fmt::Write as _;
@@ -16,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tch::Device;
 
-use crate::config::ExperimentConfig;
+use crate::config::{ExperimentConfig, FeatureSettings};
 use crate::data::FeatureSet;
 use crate::data::batch::InputPipeline;
 use crate::error::{Error, Result};
@@ -44,10 +51,65 @@ pub struct EnsembleSpec {
 }
 
 /// The networks behind a run directory: its own, or each member's of an ensemble, each with
-/// the input pipeline (normalisation) of its own run.
+/// the input pipeline (normalisation) of its own run, grouped by the features they see.
 #[derive(Debug)]
 pub struct RunNetworks {
+    /// The group on the run's own features first, then one per other feature setting.
+    groups: Vec<FeatureGroup>,
+}
+
+/// The members of an ensemble that see the same features.
+pub struct FeatureGroup {
+    /// Their feature settings.
+    pub features: FeatureSettings,
+    /// The extractor of `features`.
+    pub extractor: lungsound_features::FeatureExtractor,
     members: Vec<(Network, InputPipeline)>,
+}
+
+impl std::fmt::Debug for FeatureGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeatureGroup")
+            .field("features", &self.features)
+            .field("members", &self.members.len())
+            .finish()
+    }
+}
+
+impl FeatureGroup {
+    /// Number of networks in the group.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Always false: a group has at least one network.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Softmax probabilities of every clip of `set` (computed with this group's features),
+    /// averaged over the group's networks.
+    pub fn clip_probabilities(&self, set: &FeatureSet, batch_size: usize) -> Vec<Vec<f32>> {
+        mean_rows(
+            self.members
+                .iter()
+                .map(|(net, pipeline)| clip_probabilities(net, pipeline, set, batch_size)),
+        )
+    }
+
+    /// Softmax probabilities of `n` clips given as consecutive f32 spectrograms `host`
+    /// (each network normalising them its own way), averaged over the group's networks.
+    pub fn host_probabilities(&self, host: &[f32], n: usize) -> Vec<Vec<f32>> {
+        mean_rows(self.members.iter().map(|(net, pipeline)| {
+            let x = pipeline.prepare(host, n);
+            probabilities(net, &x)
+        }))
+    }
+
+    /// Values per clip the group's networks take.
+    pub fn clip_len(&self) -> usize {
+        self.members.first().map_or(0, |(_, p)| p.clip_len())
+    }
 }
 
 impl RunNetworks {
@@ -58,53 +120,117 @@ impl RunNetworks {
     /// A missing or unreadable weights file or member, or a member whose task, classes or
     /// features differ from the ensemble's.
     pub fn load(run_dir: &Path, config: &ExperimentConfig, device: Device) -> Result<Self> {
+        let mut networks = Self { groups: Vec::new() };
         let Some(spec) = read_spec(run_dir)? else {
-            return Ok(Self {
-                members: vec![load_network(run_dir, config, device)?],
-            });
+            networks.add(config, load_network(run_dir, config, device)?)?;
+            return Ok(networks);
         };
-        let mut members = Vec::with_capacity(spec.members.len());
         for member in &spec.members {
             let dir = run_dir.join(member);
             let member_config = ExperimentConfig::load(&dir)?;
             check_member(&dir, &member_config, config)?;
-            members.push(load_network(&dir, &member_config, device)?);
+            networks.add(&member_config, load_network(&dir, &member_config, device)?)?;
         }
-        Ok(Self { members })
+        // The run's own features first (a group of none when no member has them).
+        networks
+            .groups
+            .sort_by_key(|g| g.features != config.features);
+        Ok(networks)
+    }
+
+    /// Adds a member to the group of its features (a new group for new features).
+    fn add(&mut self, config: &ExperimentConfig, member: (Network, InputPipeline)) -> Result<()> {
+        match self
+            .groups
+            .iter_mut()
+            .find(|g| g.features == config.features)
+        {
+            Some(group) => group.members.push(member),
+            None => self.groups.push(FeatureGroup {
+                features: config.features.clone(),
+                extractor: config.extractor()?,
+                members: vec![member],
+            }),
+        }
+        Ok(())
     }
 
     /// Number of networks (1 for a plain run).
     pub fn len(&self) -> usize {
-        self.members.len()
+        self.groups.iter().map(FeatureGroup::len).sum()
     }
 
     /// Always false: a run has at least one network.
     pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
+        self.len() == 0
     }
 
-    /// Softmax probabilities of every clip of `set`, averaged over the networks.
-    pub fn clip_probabilities(&self, set: &FeatureSet, batch_size: usize) -> Vec<Vec<f32>> {
-        mean_rows(
-            self.members
-                .iter()
-                .map(|(net, pipeline)| clip_probabilities(net, pipeline, set, batch_size)),
-        )
+    /// The member groups, one per feature setting; the run's own features first.
+    pub fn groups(&self) -> &[FeatureGroup] {
+        &self.groups
     }
 
-    /// Softmax probabilities of `n` clips given as consecutive f32 spectrograms `host`
-    /// (each network normalising them its own way), averaged over the networks.
-    pub fn host_probabilities(&self, host: &[f32], n: usize) -> Vec<Vec<f32>> {
-        mean_rows(self.members.iter().map(|(net, pipeline)| {
-            let x = pipeline.prepare(host, n);
-            probabilities(net, &x)
-        }))
+    /// Softmax probabilities of every clip of `set` (computed with `set_features`), averaged
+    /// over all networks. Every group on other features gets its own spectrograms of the
+    /// same clips from `features_of(group's features)`, which must list the same clips in
+    /// the same order.
+    ///
+    /// # Errors
+    /// Whatever `features_of` returns, or a group's set that does not have `set`'s clips.
+    pub fn clip_probabilities(
+        &self,
+        set: &FeatureSet,
+        set_features: &FeatureSettings,
+        batch_size: usize,
+        mut features_of: impl FnMut(&FeatureSettings) -> Result<FeatureSet>,
+    ) -> Result<Vec<Vec<f32>>> {
+        let mut tables = Vec::with_capacity(self.groups.len());
+        for group in &self.groups {
+            let own;
+            let group_set: &FeatureSet = if &group.features == set_features {
+                set
+            } else {
+                own = features_of(&group.features)?;
+                if own.units != set.units || own.clips != set.clips {
+                    return Err(Error::InvalidConfig(format!(
+                        "an ensemble member's features give {} clips of {} units, the ensemble's {} of {}",
+                        own.len(),
+                        own.units.len(),
+                        set.len(),
+                        set.units.len()
+                    )));
+                }
+                &own
+            };
+            tables.push((group.len(), group.clip_probabilities(group_set, batch_size)));
+        }
+        Ok(weighted_mean_rows(tables))
     }
+}
 
-    /// Values per clip the networks take (the same for every member).
-    pub fn clip_len(&self) -> usize {
-        self.members.first().map_or(0, |(_, p)| p.clip_len())
+/// The mean over all networks from each group's mean: row-aligned tables weighted by their
+/// group's size. One table is returned as it is, so a plain run's numbers are untouched.
+pub(crate) fn weighted_mean_rows(tables: Vec<(usize, Vec<Vec<f32>>)>) -> Vec<Vec<f32>> {
+    if tables.len() == 1 {
+        return tables.into_iter().next().map(|t| t.1).unwrap_or_default();
     }
+    let total: usize = tables.iter().map(|t| t.0).sum();
+    let Some((_, first)) = tables.first() else {
+        return Vec::new();
+    };
+    (0..first.len())
+        .map(|i| {
+            (0..first[i].len())
+                .map(|c| {
+                    let sum: f64 = tables
+                        .iter()
+                        .map(|(n, t)| *n as f64 * f64::from(t[i][c]))
+                        .sum();
+                    (sum / total as f64) as f32
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The mean of row-aligned probability tables (f64 sums, then f32); one table is returned
@@ -150,8 +276,9 @@ fn read_spec(run_dir: &Path) -> Result<Option<EnsembleSpec>> {
     Ok(Some(spec))
 }
 
-/// A member must classify the same units from the same clips: same dataset, task, classes
-/// and features (the normalisation statistics aside, which each member applies itself).
+/// A member must classify the same units from the same clips: same dataset, task, classes,
+/// and clip settings. Its spectrogram (`spectrogram`, `stack`, `input_size`) may differ:
+/// it then classifies its own spectrograms of those clips.
 fn check_member(dir: &Path, member: &ExperimentConfig, ensemble: &ExperimentConfig) -> Result<()> {
     let mut problems = Vec::new();
     if member.dataset != ensemble.dataset || member.task != ensemble.task {
@@ -163,9 +290,11 @@ fn check_member(dir: &Path, member: &ExperimentConfig, ensemble: &ExperimentConf
     if member.classes != ensemble.classes {
         problems.push("other classes".to_string());
     }
-    if member.features != ensemble.features {
-        problems
-            .push("other feature settings (sample rate, spectrogram, clip or window)".to_string());
+    if !same_clips(&member.features, &ensemble.features) {
+        problems.push(
+            "other clip settings (sample rate, band-pass, clip length, padding, window hop or longest event)"
+                .to_string(),
+        );
     }
     if problems.is_empty() {
         return Ok(());
@@ -174,6 +303,38 @@ fn check_member(dir: &Path, member: &ExperimentConfig, ensemble: &ExperimentConf
         dir,
         format!("cannot be an ensemble member here: {}", problems.join("; ")),
     ))
+}
+
+/// A few words on a member's spectrogram for the ensemble's card, e.g. "mel, 64 bands, PCEN".
+fn features_summary(features: &FeatureSettings) -> String {
+    let s = &features.spectrogram;
+    let mut words = vec![s.kind.to_string()];
+    if s.kind == lungsound_features::FeatureKind::Mel {
+        words.push(format!("{} bands", s.n_mels));
+    }
+    words.push(if s.pcen.is_some() {
+        "PCEN".to_string()
+    } else if s.db {
+        "dB".to_string()
+    } else {
+        "linear".to_string()
+    });
+    if !features.stack.is_empty() {
+        words.push(format!("{} stacked below", features.stack.len()));
+    }
+    words.join(", ")
+}
+
+/// Whether two feature settings cut the same clips of a recording (they may still compute
+/// different spectrograms of them).
+pub(crate) fn same_clips(a: &FeatureSettings, b: &FeatureSettings) -> bool {
+    let view = |f: &FeatureSettings| FeatureSettings {
+        spectrogram: lungsound_features::FeatureConfig::default(),
+        stack: Vec::new(),
+        input_size: None,
+        ..f.clone()
+    };
+    view(a) == view(b)
 }
 
 /// Makes `out_dir` an ensemble of the runs in `members` (mean of their probabilities):
@@ -252,7 +413,8 @@ pub fn write_ensemble(
     let mut card = format!(
         "# lungsound model: ensemble of {} runs, {} task {}\n\nClass probabilities are the mean of the members' \
          softmax outputs (each member normalises its inputs with its own statistics); events, windows, \
-         gating and scores then work as for one run.\n\n| member | architecture | selected from |\n|---|---|---|\n",
+         gating and scores then work as for one run. Members on different spectrograms each compute \
+         their own of the same clips.\n\n| member | architecture | features | selected from |\n|---|---|---|---|\n",
         members.len(),
         config.dataset,
         config.task
@@ -260,8 +422,9 @@ pub fn write_ensemble(
     for ((dir, name), member) in members.iter().zip(&names).zip(&configs) {
         let _ = writeln!(
             card,
-            "| `members/{name}` | {} | `{}` |",
+            "| `members/{name}` | {} | {} | `{}` |",
             member.model.arch,
+            features_summary(&member.features),
             dir.display()
         );
     }

@@ -122,7 +122,11 @@ pub fn evaluate_run(
     require_clips(&set, "evaluation")?;
 
     let networks = RunNetworks::load(run_dir, &config, options.device)?;
-    let probs = unit_probabilities(&set, &networks.clip_probabilities(&set, options.batch_size));
+    let clip_probs =
+        networks.clip_probabilities(&set, &config.features, options.batch_size, |features| {
+            Ok(build_feature_set(&recordings, features, task, &options.cache, None)?.0)
+        })?;
+    let probs = unit_probabilities(&set, &clip_probs);
     let probs = match &options.gate {
         Some(gate_dir) => {
             crate::gate::apply_gate(gate_dir, &config, &recordings, &set, &probs, options)?

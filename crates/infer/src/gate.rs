@@ -112,10 +112,11 @@ pub(crate) fn gate_normal_probabilities(
         &own_set
     };
     let networks = RunNetworks::load(gate_dir, gate, options.device)?;
-    let probs = unit_probabilities(
-        gate_set,
-        &networks.clip_probabilities(gate_set, options.batch_size),
-    );
+    let clip_probs =
+        networks.clip_probabilities(gate_set, &gate.features, options.batch_size, |features| {
+            Ok(build_feature_set(recordings, features, gate.task, &options.cache, None)?.0)
+        })?;
+    let probs = unit_probabilities(gate_set, &clip_probs);
     let normal = gate.task.normal_class();
     let by_unit: HashMap<(&str, Option<usize>), f32> = gate_set
         .units

@@ -18,10 +18,10 @@ use lungsound_features::FeatureExtractor;
 use serde::Serialize;
 use tch::Device;
 
-use crate::config::ExperimentConfig;
+use crate::config::{ExperimentConfig, FeatureSettings};
 use crate::data::clips::{ClipSpan, window_spans};
 use crate::data::{compute_clips, f16};
-use crate::ensemble::RunNetworks;
+use crate::ensemble::{FeatureGroup, RunNetworks, same_clips, weighted_mean_rows};
 use crate::error::{Error, Result};
 
 /// Clips per forward pass at prediction time.
@@ -98,6 +98,9 @@ pub struct EventPrediction {
 struct CutClips {
     spans: Vec<ClipSpan>,
     values: Vec<u16>,
+    /// The preprocessed recording the clips were cut from (for ensemble members on other
+    /// spectrograms of the same clips).
+    samples: Vec<f32>,
     warnings: Vec<String>,
     /// Length of the preprocessed recording (s).
     duration_s: f64,
@@ -228,12 +231,12 @@ impl Predictor {
     ) -> Result<RecordingPrediction> {
         self.check_gate(gate)?;
         let cut = self.cut_clips(audio, events)?;
-        let probs = self.clip_probabilities(&cut.values, cut.spans.len())?;
+        let probs = self.cut_probabilities(&cut, &self.config.features)?;
         let gate_normal = gate.config.task.normal_class();
-        let p_normal: Vec<f32> = if gate.config.features == self.config.features {
-            // Trained on the same features (the shipped pair): the gate scores
-            // these very clips, as `evaluate --gate` reuses the feature set.
-            gate.clip_probabilities(&cut.values, cut.spans.len())?
+        let p_normal: Vec<f32> = if same_clips(&gate.config.features, &self.config.features) {
+            // The gate cuts the same clips (the shipped pair): it scores these very
+            // clips, as `evaluate --gate` reuses the feature set.
+            gate.cut_probabilities(&cut, &self.config.features)?
                 .iter()
                 .map(|p| p[gate_normal])
                 .collect()
@@ -290,7 +293,7 @@ impl Predictor {
         events: Option<&[(f64, f64)]>,
     ) -> Result<ClassifiedClips> {
         let cut = self.cut_clips(audio, events)?;
-        let probs = self.clip_probabilities(&cut.values, cut.spans.len())?;
+        let probs = self.cut_probabilities(&cut, &self.config.features)?;
         Ok(ClassifiedClips {
             spans: cut.spans,
             probs,
@@ -350,6 +353,7 @@ impl Predictor {
         Ok(CutClips {
             spans: clips.spans,
             values: clips.values,
+            samples,
             warnings,
             duration_s,
         })
@@ -419,19 +423,53 @@ impl Predictor {
         self.config.task.level() == Level::Record
     }
 
-    fn clip_probabilities(&self, values: &[u16], n: usize) -> Result<Vec<Vec<f32>>> {
+    /// Class probabilities of the clips of `cut` (cut with `cut_features`, whose clips
+    /// are this model's), averaged over its networks: a group of ensemble members on
+    /// `cut_features` reads the cut's spectrograms, any other computes its own of the
+    /// same clips.
+    fn cut_probabilities(
+        &self,
+        cut: &CutClips,
+        cut_features: &FeatureSettings,
+    ) -> Result<Vec<Vec<f32>>> {
         let inner = self
             .inner
             .lock()
             .map_err(|_| Error::run_dir(&self.run_dir, "the model lock was poisoned by a panic"))?;
-        let len = inner.clip_len();
-        let mut out = Vec::with_capacity(n);
-        for chunk in values.chunks(len * PREDICT_BATCH) {
-            let host: Vec<f32> = chunk.iter().map(|&h| f16::f16_to_f32(h)).collect();
-            out.extend(inner.host_probabilities(&host, chunk.len() / len));
+        let mut tables = Vec::with_capacity(inner.groups().len());
+        for group in inner.groups() {
+            let probs = if &group.features == cut_features {
+                group_probabilities(group, &cut.values)
+            } else {
+                let clips = compute_clips(
+                    &cut.samples,
+                    &group.features,
+                    &group.extractor,
+                    Some(cut.spans.clone()),
+                );
+                if clips.spans != cut.spans {
+                    return Err(Error::run_dir(
+                        &self.run_dir,
+                        "an ensemble member's features do not give the ensemble's clips",
+                    ));
+                }
+                group_probabilities(group, &clips.values)
+            };
+            tables.push((group.len(), probs));
         }
-        Ok(out)
+        Ok(weighted_mean_rows(tables))
     }
+}
+
+/// The probabilities of a group's networks for the f16 spectrograms `values`, in batches.
+fn group_probabilities(group: &FeatureGroup, values: &[u16]) -> Vec<Vec<f32>> {
+    let len = group.clip_len().max(1);
+    let mut out = Vec::with_capacity(values.len() / len);
+    for chunk in values.chunks(len * PREDICT_BATCH) {
+        let host: Vec<f32> = chunk.iter().map(|&h| f16::f16_to_f32(h)).collect();
+        out.extend(group.host_probabilities(&host, chunk.len() / len));
+    }
+    out
 }
 
 /// Merges consecutive windows with the same argmax into segments; window

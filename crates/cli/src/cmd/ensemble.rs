@@ -1,6 +1,7 @@
 //! `lungsound ensemble RUN_DIR... --out DIR`: makes one model of several runs of the same
-//! task and features (e.g. the fold runs of `lungsound cv`), whose probabilities are the mean
-//! of theirs; `predict`, `evaluate` and `serve` take the folder as they take a run.
+//! task and clips (e.g. the fold runs of `lungsound cv`, or a log-mel and a PCEN run), whose
+//! probabilities are the mean of theirs; `predict`, `evaluate` and `serve` take the folder as
+//! they take a run.
 
 use std::path::PathBuf;
 
@@ -13,7 +14,8 @@ use crate::outcome::Outcome;
 /// Arguments of `lungsound ensemble`.
 #[derive(Debug, clap::Args)]
 pub struct EnsembleArgs {
-    /// The member runs (same dataset, task, classes and feature settings).
+    /// The member runs: same dataset, task, classes and clips (sample rate, band-pass, clip
+    /// length, padding, window hop); their spectrograms may differ (each computes its own).
     #[arg(required = true, value_name = "RUN_DIR")]
     members: Vec<PathBuf>,
     /// The ensemble folder to create: config.json, ensemble.json, members/, model_card.md.

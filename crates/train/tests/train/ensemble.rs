@@ -132,7 +132,7 @@ fn members_that_do_not_fit_together_are_refused() {
     let err = write_ensemble(&dir.path().join("e2"), &[f.run.clone(), other_clip], "x")
         .unwrap_err()
         .to_string();
-    assert!(err.contains("other feature settings"), "{err}");
+    assert!(err.contains("other clip settings"), "{err}");
 
     let err = write_ensemble(&dir.path().join("e3"), &[f.run.clone(), f.run.clone()], "x")
         .unwrap_err()
@@ -143,4 +143,84 @@ fn members_that_do_not_fit_together_are_refused() {
         !dir.path().join("e1").join("config.json").exists(),
         "nothing half-written"
     );
+}
+
+#[test]
+fn members_on_different_spectrograms_each_compute_their_own() {
+    let f = trained(); // member a: the shared 1-1 run on log-mel
+    let _rng = torch_rng();
+    let dir = tempfile::tempdir().unwrap();
+    // member b: the same clips, PCEN instead of dB
+    let b = dir.path().join("pcen");
+    let mut config = tiny_config(&f.data, Task::EventBinary, 2);
+    config.features.spectrogram.db = false;
+    config.features.spectrogram.pcen = Some(lungsound_features::PcenParams::default());
+    config.refresh_derived();
+    train(config, &b, &cpu_options()).unwrap();
+
+    let audio = tone_then_wheeze();
+    let events = [(0.2, 1.2), (2.6, 3.6)];
+    let pa = Predictor::load(&f.run, Device::Cpu).unwrap();
+    let pb = Predictor::load(&b, Device::Cpu).unwrap();
+    let options = EvaluateOptions::new(Device::Cpu);
+    let rows = |d: &std::path::Path| -> Vec<Vec<f64>> {
+        std::fs::read_to_string(d.join("predictions.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').skip(6).map(|v| v.parse().unwrap()).collect())
+            .collect()
+    };
+    let (ea, eb) = (dir.path().join("ea"), dir.path().join("eb"));
+    evaluate_run(&f.run, &f.data, &ea, &options).unwrap();
+    evaluate_run(&b, &f.data, &eb, &options).unwrap();
+    let (ta, tb) = (rows(&ea), rows(&eb));
+    // Either member first: the group on the ensemble's own features reads its set, the
+    // other computes its own spectrograms of the same clips.
+    for (name, members) in [
+        ("db-first", [f.run.clone(), b.clone()]),
+        ("pcen-first", [b.clone(), f.run.clone()]),
+    ] {
+        let ens = dir.path().join(name);
+        write_ensemble(&ens, &members, "lungsound ensemble …").unwrap();
+        let card = std::fs::read_to_string(ens.join("model_card.md")).unwrap();
+        assert!(
+            card.contains("mel, 16 bands, PCEN") && card.contains("mel, 16 bands, dB"),
+            "{card}"
+        );
+        let pe = Predictor::load(&ens, Device::Cpu).unwrap();
+        for given in [Some(&events[..]), None] {
+            let (ra, rb, re) = (
+                pa.predict(&audio, given).unwrap(),
+                pb.predict(&audio, given).unwrap(),
+                pe.predict(&audio, given).unwrap(),
+            );
+            assert!(
+                re.probabilities
+                    .iter()
+                    .zip(&ra.probabilities)
+                    .any(|(e, a)| e != a)
+            );
+            for ((x, y), z) in ra
+                .probabilities
+                .iter()
+                .zip(&rb.probabilities)
+                .zip(&re.probabilities)
+            {
+                assert!(
+                    (z - (x + y) / 2.0).abs() < 1e-6,
+                    "{name}: {ra:?} {rb:?} {re:?}"
+                );
+            }
+        }
+        let ee = dir.path().join(format!("eval-{name}"));
+        evaluate_run(&ens, &f.data, &ee, &options).unwrap();
+        let te = rows(&ee);
+        assert_eq!(te.len(), ta.len());
+        for ((x, y), z) in ta.iter().zip(&tb).zip(&te) {
+            for ((x, y), z) in x.iter().zip(y).zip(z) {
+                assert!((z - (x + y) / 2.0).abs() < 1e-6, "{name}");
+            }
+        }
+    }
 }
