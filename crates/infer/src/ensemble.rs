@@ -26,6 +26,7 @@ use tch::Device;
 use crate::config::{ExperimentConfig, FeatureSettings};
 use crate::data::FeatureSet;
 use crate::data::batch::InputPipeline;
+use crate::data::clips::ClipSpan;
 use crate::error::{Error, Result};
 use crate::network::Network;
 use crate::scoring::{MODEL_FILE, clip_probabilities, load_network, probabilities};
@@ -191,9 +192,21 @@ impl RunNetworks {
                 set
             } else {
                 own = features_of(&group.features)?;
-                if own.units != set.units || own.clips != set.clips {
+                // The same clips of the same units (labels may differ: a gate's set can be
+                // built for the scored model's finer task).
+                let units = |s: &FeatureSet| -> Vec<(String, Option<usize>)> {
+                    s.units
+                        .iter()
+                        .map(|u| (u.record.clone(), u.event_index))
+                        .collect()
+                };
+                let clips = |s: &FeatureSet| -> Vec<(usize, ClipSpan)> {
+                    s.clips.iter().map(|c| (c.unit, c.span)).collect()
+                };
+                if units(&own) != units(set) || clips(&own) != clips(set) {
                     return Err(Error::InvalidConfig(format!(
-                        "an ensemble member's features give {} clips of {} units, the ensemble's {} of {}",
+                        "an ensemble member's features do not give the ensemble's clips ({} clips of {} \
+                         units, against {} of {})",
                         own.len(),
                         own.units.len(),
                         set.len(),

@@ -178,6 +178,47 @@ fn a_binary_gate_decides_normal_and_the_fine_model_the_abnormal_class() {
     for (c, (&got, want)) in timeline.probabilities.iter().zip(&expected).enumerate() {
         assert!((got - want).abs() < 1e-5, "class {c}: {got} vs {want}");
     }
+    // A gate that is an ensemble of members on different features (64 and 20 mel bands):
+    // its Normal is the members' mean, in evaluation and in prediction alike.
+    let mixed = dir.path().join("mixed-gate");
+    lungsound_infer::ensemble::write_ensemble(&mixed, &[f.run.clone(), coarse_gate.clone()], "x")
+        .unwrap();
+    let mixed_eval = dir.path().join("mixed-gate-eval");
+    evaluate_run(&mixed, &f.data, &mixed_eval, &options).unwrap();
+    let mut by_mixed = options.clone();
+    by_mixed.gate = Some(mixed.clone());
+    let mixed_gated = dir.path().join("mixed-gated");
+    evaluate_run(&fine_run, &f.data, &mixed_gated, &by_mixed).unwrap();
+    for ((g, a), (b, q)) in rows(&mixed_eval)
+        .iter()
+        .zip(&rows(&gate_dir))
+        .zip(rows(&coarse_dir).iter().zip(&rows(&mixed_gated)))
+    {
+        assert_eq!(g[..2], q[..2]);
+        let (g, a, b, q) = (numbers(g), numbers(a), numbers(b), numbers(q));
+        assert!(
+            (g[0] - (a[0] + b[0]) / 2.0).abs() < 1e-6,
+            "{g:?} {a:?} {b:?}"
+        );
+        assert!((q[0] - g[0]).abs() < 1e-6, "{q:?} vs mixed gate {g:?}");
+    }
+    let mixed = Predictor::load(&mixed, Device::Cpu).unwrap();
+    let by_mixed = mixed.predict(&audio, Some(&events)).unwrap();
+    let mixed_gated = fine.predict_gated(&audio, Some(&events), &mixed).unwrap();
+    for ((q, g), (a, b)) in mixed_gated
+        .events
+        .iter()
+        .zip(&by_mixed.events)
+        .zip(by_gate.events.iter().zip(&by_coarse.events))
+    {
+        let (q, g) = (&q.probabilities, &g.probabilities);
+        let mean = (a.probabilities[0] + b.probabilities[0]) / 2.0;
+        assert!(
+            (g[0] - mean).abs() < 1e-6 && (q[0] - g[0]).abs() < 1e-6,
+            "{q:?} {g:?}"
+        );
+    }
+
     // A gate whose windows fall elsewhere, or a model of the same task, is refused.
     let offset = dir.path().join("offset-gate");
     let mut config = tiny_config(&f.data, Task::EventBinary, 1);
