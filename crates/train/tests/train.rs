@@ -126,6 +126,33 @@ fn tiny_config(data: &Path, task: Task, epochs: usize) -> ExperimentConfig {
     c
 }
 
+/// Asserts that the run in `run` learnt (best validation Score >= 0.8) and that evaluating
+/// its reloaded model on the validation split, without a feature cache, reproduces that
+/// Score exactly: the saved config recomputes the features training used.
+fn assert_reloaded_run_reproduces_its_best_score(run: &Path, data: &Path, eval_dir: &Path) {
+    let history = read_history(run).unwrap();
+    let best = history.iter().map(|r| r.val_score).fold(f64::MIN, f64::max);
+    assert!(best >= 0.8, "validation Score {best}: {history:#?}");
+    let mut options = EvaluateOptions::new(Device::Cpu);
+    options.split = EvalSplit::Val;
+    let report = evaluate_run(run, data, eval_dir, &options).unwrap();
+    assert!(
+        (report.metrics.biocas.score - best).abs() < 1e-9,
+        "{} vs {best}",
+        report.metrics.biocas.score
+    );
+}
+
+/// The probability columns of every row of `eval_dir/predictions.csv`.
+fn prediction_rows(eval_dir: &Path) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(eval_dir.join("predictions.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(6).map(|v| v.parse().unwrap()).collect())
+        .collect()
+}
+
 /// libtorch's random generator (initialisation, dropout) is process-global
 /// and the tests run on parallel threads: every test that builds a network
 /// holds this lock so that training runs are reproducible.

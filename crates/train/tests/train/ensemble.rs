@@ -8,7 +8,7 @@ use lungsound_infer::tch::Device;
 use lungsound_infer::{EvaluateOptions, GateChoice, Predictor, evaluate_run};
 use lungsound_train::train;
 
-use super::{cpu_options, tiny_config, tone_then_wheeze, torch_rng, trained};
+use super::{cpu_options, prediction_rows, tiny_config, tone_then_wheeze, torch_rng, trained};
 
 #[test]
 fn an_ensemble_predicts_and_scores_the_mean_of_its_members() {
@@ -70,14 +70,6 @@ fn an_ensemble_predicts_and_scores_the_mean_of_its_members() {
 
     // Evaluation: every unit's probabilities are the members' mean.
     let options = EvaluateOptions::new(Device::Cpu);
-    let rows = |d: &std::path::Path| -> Vec<Vec<f64>> {
-        std::fs::read_to_string(d.join("predictions.csv"))
-            .unwrap()
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').skip(6).map(|v| v.parse().unwrap()).collect())
-            .collect()
-    };
     let (ea, eb, ee) = (
         dir.path().join("ea"),
         dir.path().join("eb"),
@@ -87,7 +79,11 @@ fn an_ensemble_predicts_and_scores_the_mean_of_its_members() {
     evaluate_run(&b, &f.data, &eb, &options).unwrap();
     let report = evaluate_run(&ens, &f.data, &ee, &options).unwrap();
     assert!(report.metrics.n_samples > 0);
-    let (ta, tb, te) = (rows(&ea), rows(&eb), rows(&ee));
+    let (ta, tb, te) = (
+        prediction_rows(&ea),
+        prediction_rows(&eb),
+        prediction_rows(&ee),
+    );
     assert_eq!(te.len(), ta.len());
     for ((x, y), z) in ta.iter().zip(&tb).zip(&te) {
         for ((x, y), z) in x.iter().zip(y).zip(z) {
@@ -163,18 +159,10 @@ fn members_on_different_spectrograms_each_compute_their_own() {
     let pa = Predictor::load(&f.run, Device::Cpu).unwrap();
     let pb = Predictor::load(&b, Device::Cpu).unwrap();
     let options = EvaluateOptions::new(Device::Cpu);
-    let rows = |d: &std::path::Path| -> Vec<Vec<f64>> {
-        std::fs::read_to_string(d.join("predictions.csv"))
-            .unwrap()
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').skip(6).map(|v| v.parse().unwrap()).collect())
-            .collect()
-    };
     let (ea, eb) = (dir.path().join("ea"), dir.path().join("eb"));
     evaluate_run(&f.run, &f.data, &ea, &options).unwrap();
     evaluate_run(&b, &f.data, &eb, &options).unwrap();
-    let (ta, tb) = (rows(&ea), rows(&eb));
+    let (ta, tb) = (prediction_rows(&ea), prediction_rows(&eb));
     // Either member first: the group on the ensemble's own features reads its set, the
     // other computes its own spectrograms of the same clips.
     for (name, members) in [
@@ -215,7 +203,7 @@ fn members_on_different_spectrograms_each_compute_their_own() {
         }
         let ee = dir.path().join(format!("eval-{name}"));
         evaluate_run(&ens, &f.data, &ee, &options).unwrap();
-        let te = rows(&ee);
+        let te = prediction_rows(&ee);
         assert_eq!(te.len(), ta.len());
         for ((x, y), z) in ta.iter().zip(&tb).zip(&te) {
             for ((x, y), z) in x.iter().zip(y).zip(z) {

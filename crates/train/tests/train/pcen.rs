@@ -3,11 +3,13 @@
 //! it (without a feature cache) reproduces the selected epoch's validation Score.
 
 use lungsound_datasets::Task;
-use lungsound_infer::tch::Device;
-use lungsound_infer::{EvalSplit, EvaluateOptions, ExperimentConfig, evaluate_run};
-use lungsound_train::{read_history, train};
+use lungsound_infer::ExperimentConfig;
+use lungsound_train::train;
 
-use super::{cpu_options, synthetic_sprsound, tiny_config, torch_rng};
+use super::{
+    assert_reloaded_run_reproduces_its_best_score, cpu_options, synthetic_sprsound, tiny_config,
+    torch_rng,
+};
 
 #[test]
 fn a_pcen_run_learns_and_its_reloaded_model_reproduces_its_score() {
@@ -38,15 +40,5 @@ fn a_pcen_run_learns_and_its_reloaded_model_reproduces_its_score() {
         .expect("pcen kept in config.json");
     assert_eq!((pcen.time_constant, pcen.gain), (0.06, 0.98));
 
-    let history = read_history(&run).unwrap();
-    let best = history.iter().map(|r| r.val_score).fold(f64::MIN, f64::max);
-    assert!(best >= 0.8, "validation Score {best}: {history:#?}");
-    let mut options = EvaluateOptions::new(Device::Cpu);
-    options.split = EvalSplit::Val;
-    let report = evaluate_run(&run, &data, &dir.path().join("eval"), &options).unwrap();
-    assert!(
-        (report.metrics.biocas.score - best).abs() < 1e-9,
-        "{} vs {best}",
-        report.metrics.biocas.score
-    );
+    assert_reloaded_run_reproduces_its_best_score(&run, &data, &dir.path().join("eval"));
 }
