@@ -222,7 +222,8 @@ impl RunNetworks {
 }
 
 /// The mean over all networks from each group's mean: row-aligned tables weighted by their
-/// group's size. One table is returned as it is, so a plain run's numbers are untouched.
+/// group's size (f64 sums, then f32). One table is returned as it is, so a plain run's
+/// numbers are untouched.
 pub(crate) fn weighted_mean_rows(tables: Vec<(usize, Vec<Vec<f32>>)>) -> Vec<Vec<f32>> {
     if tables.len() == 1 {
         return tables.into_iter().next().map(|t| t.1).unwrap_or_default();
@@ -249,21 +250,7 @@ pub(crate) fn weighted_mean_rows(tables: Vec<(usize, Vec<Vec<f32>>)>) -> Vec<Vec
 /// The mean of row-aligned probability tables (f64 sums, then f32); one table is returned
 /// as it is, so a plain run's numbers are untouched.
 fn mean_rows(tables: impl Iterator<Item = Vec<Vec<f32>>>) -> Vec<Vec<f32>> {
-    let tables: Vec<Vec<Vec<f32>>> = tables.collect();
-    if tables.len() == 1 {
-        return tables.into_iter().next().unwrap_or_default();
-    }
-    let n = tables.len() as f64;
-    let Some(first) = tables.first() else {
-        return Vec::new();
-    };
-    (0..first.len())
-        .map(|i| {
-            (0..first[i].len())
-                .map(|c| (tables.iter().map(|t| f64::from(t[i][c])).sum::<f64>() / n) as f32)
-                .collect()
-        })
-        .collect()
+    weighted_mean_rows(tables.map(|t| (1, t)).collect())
 }
 
 /// `ensemble.json` of `run_dir`, if it is an ensemble.

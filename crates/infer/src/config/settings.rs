@@ -125,12 +125,14 @@ impl FeatureSettings {
         ((self.window_hop_seconds * f64::from(self.sample_rate)).round() as usize).max(1)
     }
 
+    /// Every spectrogram the network sees, top first: `spectrogram`, then `stack`.
+    pub fn spectrogram_parts(&self) -> impl Iterator<Item = &FeatureConfig> {
+        std::iter::once(&self.spectrogram).chain(&self.stack)
+    }
+
     /// The extractor these settings describe (`spectrogram` with `stack` below it).
     pub fn extractor(&self) -> Result<FeatureExtractor> {
-        let parts: Vec<FeatureConfig> = std::iter::once(&self.spectrogram)
-            .chain(&self.stack)
-            .cloned()
-            .collect();
+        let parts: Vec<FeatureConfig> = self.spectrogram_parts().cloned().collect();
         Ok(FeatureExtractor::stacked(&parts, self.sample_rate)?)
     }
 
@@ -187,8 +189,8 @@ impl FeatureSettings {
                 "pad `none` would give clips of different lengths; use zero or repeat",
             ));
         }
-        if std::iter::once(&self.spectrogram)
-            .chain(&self.stack)
+        if self
+            .spectrogram_parts()
             .any(|s| s.kind == FeatureKind::Mel && !s.db && s.pcen.is_none())
         {
             // Cached features are stored as f16, which flushes the tiny powers of
