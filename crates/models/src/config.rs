@@ -113,6 +113,69 @@ impl FromStr for Arch {
     }
 }
 
+/// How `small-cnn` pools its last feature map over time, after averaging
+/// frequency down to [`FREQ_BANDS`](crate::small_cnn::FREQ_BANDS) bands.
+///
+/// The names (serde) are the ones used in config files: `mean-max`,
+/// `attention`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TimePooling {
+    /// The mean (sustained sounds) and the maximum (short events) over time.
+    #[default]
+    #[serde(rename = "mean-max")]
+    MeanMax,
+    /// A learned attention-weighted mean instead of the plain mean, next to
+    /// the maximum: each frequency band scores every frame from its channels,
+    /// and a softmax over time turns the scores into weights. The scores
+    /// start at zero, so an untrained (or freshly imported) head pools exactly
+    /// as `mean-max` does; training moves the weight to the frames that
+    /// decide the class.
+    #[serde(rename = "attention")]
+    Attention,
+}
+
+impl TimePooling {
+    /// Both choices, default first.
+    pub const ALL: [TimePooling; 2] = [TimePooling::MeanMax, TimePooling::Attention];
+
+    /// The name used in configs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimePooling::MeanMax => "mean-max",
+            TimePooling::Attention => "attention",
+        }
+    }
+
+    /// Whether this is the default, `mean-max` (left out of saved configs, so
+    /// configs written before the option existed stay byte-identical).
+    pub fn is_mean_max(&self) -> bool {
+        *self == TimePooling::MeanMax
+    }
+}
+
+impl fmt::Display for TimePooling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for TimePooling {
+    type Err = Error;
+
+    /// Parses `mean-max` or `attention`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TimePooling::ALL
+            .into_iter()
+            .find(|pooling| pooling.name() == s)
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "unknown time pooling {s:?} (expected one of: {})",
+                    TimePooling::ALL.map(TimePooling::name).join(", ")
+                ))
+            })
+    }
+}
+
 /// How to build a network: architecture, input and output sizes, regularisation.
 ///
 /// Missing fields take their defaults when deserialised; unknown fields are an
@@ -144,6 +207,11 @@ pub struct ModelConfig {
     /// `dualnet`; > 0, widths round to at least 4 channels. Ignored by the
     /// other architectures. Default 1.0.
     pub width_multiplier: f64,
+    /// How small-cnn (also as `dualnet`'s backbone) pools time, see
+    /// [`TimePooling`]. Default `mean-max`; other architectures refuse
+    /// `attention` rather than ignore it.
+    #[serde(skip_serializing_if = "TimePooling::is_mean_max")]
+    pub time_pooling: TimePooling,
 }
 
 impl Default for ModelConfig {
@@ -157,6 +225,7 @@ impl Default for ModelConfig {
             dropout: 0.3,
             dual_backbone: None,
             width_multiplier: 1.0,
+            time_pooling: TimePooling::MeanMax,
         }
     }
 }
@@ -206,6 +275,16 @@ impl ModelConfig {
             return fail(format!(
                 "width_multiplier must be a positive number, got {}",
                 self.width_multiplier
+            ));
+        }
+        let pooling_arch = match self.arch {
+            Arch::DualNet => self.dual_backbone(),
+            arch => arch,
+        };
+        if !self.time_pooling.is_mean_max() && pooling_arch != Arch::SmallCnn {
+            return fail(format!(
+                "time_pooling = \"attention\" is a small-cnn option (also as dualnet's backbone); \
+                 {pooling_arch} ends in global average pooling"
             ));
         }
         if self.arch == Arch::DualNet {
@@ -357,6 +436,42 @@ mod tests {
         };
         assert!(bad(small).contains("at least 75x75"));
         assert!(base.validate().is_ok());
+    }
+
+    #[test]
+    fn attention_pooling_is_a_small_cnn_option_left_out_of_configs_by_default() {
+        let attention = |arch, dual_backbone| ModelConfig {
+            arch,
+            in_channels: 2,
+            dual_backbone,
+            time_pooling: TimePooling::Attention,
+            ..ModelConfig::default()
+        };
+        assert!(attention(Arch::SmallCnn, None).validate().is_ok());
+        assert!(attention(Arch::DualNet, None).validate().is_ok());
+        for (arch, backbone) in [(Arch::Resnet18, None), (Arch::DualNet, Some(Arch::Vgg16))] {
+            let err = attention(arch, backbone)
+                .validate()
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("small-cnn option"), "{err}");
+        }
+        let json = serde_json::to_string(&attention(Arch::SmallCnn, None)).unwrap();
+        assert!(json.contains(r#""time_pooling":"attention""#), "{json}");
+        let back: ModelConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.time_pooling, TimePooling::Attention);
+        for pooling in TimePooling::ALL {
+            let json = serde_json::to_string(&pooling).unwrap();
+            assert_eq!(json, format!("\"{pooling}\""));
+            assert_eq!(pooling.name().parse::<TimePooling>().unwrap(), pooling);
+        }
+        let err = "max".parse::<TimePooling>().unwrap_err().to_string();
+        assert!(
+            err.contains("\"max\"") && err.contains("mean-max, attention"),
+            "{err}"
+        );
+        let default = serde_json::to_string(&ModelConfig::default()).unwrap();
+        assert!(!default.contains("time_pooling"), "{default}");
     }
 
     #[test]

@@ -27,7 +27,9 @@ pub const BRANCHES: [&str; 2] = ["branch_a", "branch_b"];
 /// The pooled body of `arch` (any architecture but `dualnet`).
 pub(crate) fn backbone(p: &nn::Path, arch: Arch, in_channels: i64, cfg: &ModelConfig) -> Backbone {
     match arch {
-        Arch::SmallCnn | Arch::DualNet => small_cnn::backbone(p, in_channels, cfg.width_multiplier),
+        Arch::SmallCnn | Arch::DualNet => {
+            small_cnn::backbone(p, in_channels, cfg.width_multiplier, cfg.time_pooling)
+        }
         Arch::Vgg16 => vgg::backbone(p, in_channels, vgg::Depth::D16),
         Arch::Vgg19 => vgg::backbone(p, in_channels, vgg::Depth::D19),
         Arch::Resnet18 => resnet::backbone(p, in_channels),

@@ -40,7 +40,7 @@ pub mod small_cnn;
 mod torch_file;
 mod vgg;
 
-pub use config::{Arch, ModelConfig};
+pub use config::{Arch, ModelConfig, TimePooling};
 pub use error::Error;
 pub use freeze::{freeze_until, layer_names, parameters_in_order};
 pub use import::{

@@ -20,6 +20,8 @@
 //! frequency axis only down to [`FREQ_BANDS`] coarse bands and pools time
 //! completely, by both mean (sustained sounds) and max (short events):
 //! `[B, C, F, T] → [B, 2 · C · FREQ_BANDS]`, then dropout and one linear layer.
+//! With [`TimePooling::Attention`] the mean over time becomes a learned
+//! attention-weighted mean ([`attention_band_pool`]); the width is the same.
 //!
 //! Size and speed (1 input channel, width 1.0): 982,754 parameters for 2
 //! classes (3.9 MB as f32). A training step (forward, backward, Adam) on a
@@ -30,12 +32,13 @@
 //! Minimum input 16×16 (four poolings by 2).
 //!
 //! Names: `blocks.{i}.conv1`, `blocks.{i}.bn1` (i = 0..3), `blocks.3.conv2`,
-//! `blocks.3.bn2`, `fc`.
+//! `blocks.3.bn2`, `fc`; with attention pooling also `time_attention.weight`
+//! (`[FREQ_BANDS, C]`) and `time_attention.bias` (`[FREQ_BANDS]`).
 
 use tch::Tensor;
 use tch::nn::{self, ModuleT};
 
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, TimePooling};
 use crate::layers::{Backbone, backbone_with_linear_head, batch_norm, conv2d};
 
 /// Widths of the four blocks at `width_multiplier` 1.0.
@@ -85,13 +88,41 @@ pub fn freq_band_pool(xs: &Tensor) -> Tensor {
     Tensor::cat(&[mean, max], 1).flatten(1, -1)
 }
 
+/// Frequency bands as in [`freq_band_pool`], then a learned
+/// attention-weighted mean and the max over time.
+///
+/// Band `k` scores frame `t` by `Σ_c weight[k, c] · x[c, k, t] + bias[k]`; a
+/// softmax over time turns the scores into weights. With `weight` and `bias`
+/// zero the weights are uniform and this equals [`freq_band_pool`].
+///
+/// # Shapes
+/// `xs` `[batch, channels, freq, time]`, `weight` `[FREQ_BANDS, channels]`,
+/// `bias` `[FREQ_BANDS]` → `[batch, 2 · channels · FREQ_BANDS]`
+pub fn attention_band_pool(xs: &Tensor, weight: &Tensor, bias: &Tensor) -> Tensor {
+    let time = xs.size()[3];
+    let bands = xs.adaptive_avg_pool2d([FREQ_BANDS, time]); // [B, C, bands, T]
+    let kind = bands.kind();
+    let per_channel = weight.transpose(0, 1).unsqueeze(0).unsqueeze(-1); // [1, C, bands, 1]
+    let scores = (&bands * per_channel).sum_dim_intlist(1, false, kind) + bias.view([1, -1, 1]); // [B, bands, T]
+    let attention = scores.softmax(-1, kind).unsqueeze(1); // [B, 1, bands, T]
+    let mean = (&bands * attention).sum_dim_intlist(3, false, kind); // [B, C, bands]
+    let (max, _) = bands.max_dim(3, false); // [B, C, bands]
+    Tensor::cat(&[mean, max], 1).flatten(1, -1)
+}
+
 /// The widths for a width multiplier (rounded, at least 4 channels).
 pub fn widths(width_multiplier: f64) -> [i64; 4] {
     WIDTHS.map(|w| ((w as f64 * width_multiplier).round() as i64).max(4))
 }
 
-/// The convolutional body with frequency-aware pooling.
-pub(crate) fn backbone(p: &nn::Path, in_channels: i64, width_multiplier: f64) -> Backbone {
+/// The convolutional body with frequency-aware pooling over time by
+/// `time_pooling`.
+pub(crate) fn backbone(
+    p: &nn::Path,
+    in_channels: i64,
+    width_multiplier: f64,
+    time_pooling: TimePooling,
+) -> Backbone {
     let widths = widths(width_multiplier);
     let blocks_path = p / "blocks";
     let mut blocks = nn::seq_t();
@@ -100,7 +131,20 @@ pub(crate) fn backbone(p: &nn::Path, in_channels: i64, width_multiplier: f64) ->
         blocks = blocks.add(block(&blocks_path / i, c_in, c_out, i == widths.len() - 1));
         c_in = c_out;
     }
-    let net = nn::func_t(move |xs, train| freq_band_pool(&xs.apply_t(&blocks, train)));
+    let net = match time_pooling {
+        TimePooling::MeanMax => {
+            nn::func_t(move |xs, train| freq_band_pool(&xs.apply_t(&blocks, train)))
+        }
+        TimePooling::Attention => {
+            // Zero scores: the head starts as mean-max pooling.
+            let attention = p / "time_attention";
+            let weight = attention.zeros("weight", &[FREQ_BANDS, c_in]);
+            let bias = attention.zeros("bias", &[FREQ_BANDS]);
+            nn::func_t(move |xs, train| {
+                attention_band_pool(&xs.apply_t(&blocks, train), &weight, &bias)
+            })
+        }
+    };
     Backbone {
         net,
         out_features: 2 * c_in * FREQ_BANDS,
@@ -112,7 +156,7 @@ pub(crate) fn backbone(p: &nn::Path, in_channels: i64, width_multiplier: f64) ->
 /// # Shapes
 /// `[batch, in_channels, freq, time]` (freq, time ≥ 16) → `[batch, num_classes]`
 pub(crate) fn build(p: &nn::Path, cfg: &ModelConfig) -> nn::FuncT<'static> {
-    let body = backbone(p, cfg.in_channels, cfg.width_multiplier);
+    let body = backbone(p, cfg.in_channels, cfg.width_multiplier, cfg.time_pooling);
     backbone_with_linear_head(p, body, "fc", cfg.num_classes, cfg.dropout)
 }
 
@@ -130,6 +174,38 @@ mod tests {
         assert_eq!(pooled.size(), [1, 2 * FREQ_BANDS]);
         let v: Vec<f32> = pooled.reshape([-1]).try_into().unwrap_or_default();
         assert_eq!(v, [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+    }
+
+    fn values(t: &Tensor) -> Vec<f32> {
+        t.reshape([-1]).try_into().unwrap_or_default()
+    }
+
+    #[test]
+    fn attention_pool_starts_as_mean_max_and_follows_its_scores() {
+        let xs = Tensor::randn([2, 3, 8, 6], (Kind::Float, Device::Cpu));
+        let zero_w = Tensor::zeros([FREQ_BANDS, 3], (Kind::Float, Device::Cpu));
+        let zero_b = Tensor::zeros([FREQ_BANDS], (Kind::Float, Device::Cpu));
+        let pooled = attention_band_pool(&xs, &zero_w, &zero_b);
+        assert_eq!(pooled.size(), [2, 2 * 3 * FREQ_BANDS]);
+        assert!(pooled.allclose(&freq_band_pool(&xs), 1e-6, 1e-6, false));
+
+        // One channel, one band with energy, frames 0..4 at 1 and frame 4 at 5: a
+        // large positive weight on that channel puts nearly all attention on frame 4.
+        let xs = Tensor::zeros([1, 1, 4, 5], (Kind::Float, Device::Cpu));
+        let _ = xs.narrow(2, 3, 1).fill_(1.0);
+        let _ = xs.narrow(2, 3, 1).narrow(3, 4, 1).fill_(5.0);
+        let weight = Tensor::full([FREQ_BANDS, 1], 10.0, (Kind::Float, Device::Cpu));
+        let zero_b = Tensor::zeros([FREQ_BANDS], (Kind::Float, Device::Cpu));
+        let attended = values(&attention_band_pool(&xs, &weight, &zero_b));
+        let plain = values(&freq_band_pool(&xs));
+        assert_eq!(plain[3], 1.8); // the plain mean of [1, 1, 1, 1, 5]
+        assert!((attended[3] - 5.0).abs() < 1e-3, "{attended:?}");
+        assert_eq!(attended[4..], plain[4..]); // the max is unchanged
+        // A bias alone shifts every frame's score equally: still the plain mean.
+        let bias = Tensor::full([FREQ_BANDS], 3.0, (Kind::Float, Device::Cpu));
+        let zero_w = Tensor::zeros([FREQ_BANDS, 1], (Kind::Float, Device::Cpu));
+        let biased = values(&attention_band_pool(&xs, &zero_w, &bias));
+        assert!((biased[3] - 1.8).abs() < 1e-6);
     }
 
     #[test]

@@ -138,10 +138,15 @@ pub(crate) fn write_model_card(report: &TrainReport, model: &Network) -> Result<
     let _ = writeln!(md, "\n## Model and training\n");
     let _ = writeln!(
         md,
-        "- Architecture: {} ({} parameters), input {:?}",
+        "- Architecture: {} ({} parameters), input {:?}{}",
         arch_name(c),
         model.parameter_count(),
-        c.model.input
+        c.model.input,
+        if c.model.time_pooling.is_mean_max() {
+            ""
+        } else {
+            ", attention pooling over time (a learned weighted mean next to the max)"
+        }
     );
     let o = &c.optimizer;
     let t = &c.training;

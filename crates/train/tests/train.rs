@@ -7,6 +7,8 @@
 // More tests in this binary (one test binary per crate; they share the fixtures below).
 #[path = "train/accounting.rs"]
 mod accounting;
+#[path = "train/attention.rs"]
+mod attention;
 #[path = "train/augment.rs"]
 mod augment;
 #[path = "train/cv.rs"]

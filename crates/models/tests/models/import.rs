@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use lungsound_models::{Arch, ChannelAdaptation, Error, ModelConfig, load_pretrained};
+use lungsound_models::{Arch, ChannelAdaptation, Error, ModelConfig, TimePooling, load_pretrained};
 use tch::Tensor;
 use tch::nn::ModuleT;
 
@@ -52,6 +52,31 @@ fn state_dicts_in_every_format_reproduce_pytorch_output() {
         let diff = max_abs_diff(&out, &io["expected"]);
         assert!(diff < TOL, "{file}: max |rust - torch| = {diff}");
     }
+}
+
+#[test]
+fn mean_max_weights_start_an_attention_pooling_model_that_answers_the_same() {
+    // The attention head is new (missing from the checkpoint) and starts at zero
+    // scores, i.e. as the plain mean: PyTorch's mean-max twin gives the same output.
+    let cfg = ModelConfig {
+        time_pooling: TimePooling::Attention,
+        ..twin_config(3, 5)
+    };
+    let (mut vs, model) = built(&cfg, 0);
+    let report = load_pretrained(&mut vs, &fixture("small_cnn.pt"), &cfg).unwrap();
+    assert_eq!(
+        report.missing,
+        ["time_attention.bias", "time_attention.weight"],
+        "{report}"
+    );
+    assert!(
+        report.skipped.is_empty() && report.unused.is_empty(),
+        "{report}"
+    );
+    assert_eq!(vs.variables()["time_attention.weight"].size(), [4, 64]);
+    let io = io();
+    let diff = max_abs_diff(&model.forward_t(&io["input3"], false), &io["expected"]);
+    assert!(diff < TOL, "max |rust - torch| = {diff}");
 }
 
 #[test]

@@ -38,6 +38,10 @@ pub struct ExperimentFlags {
     /// small-cnn channel width multiplier [default: 0.5].
     #[arg(long, value_name = "W", help_heading = "Model")]
     pub width_multiplier: Option<f64>,
+    /// small-cnn pooling over time: mean-max, or attention (a learned weighted
+    /// mean next to the max) [default: mean-max].
+    #[arg(long, value_name = "KIND", help_heading = "Model")]
+    pub time_pooling: Option<lungsound_models::TimePooling>,
     /// Dropout before the classifier [default: 0.3].
     #[arg(long, value_name = "P", help_heading = "Model")]
     pub dropout: Option<f64>,
@@ -266,6 +270,7 @@ impl ExperimentFlags {
         }
         set(&mut c.model.width_multiplier, self.width_multiplier);
         set(&mut c.model.dropout, self.dropout);
+        set(&mut c.model.time_pooling, self.time_pooling);
         if self.pretrained.is_some() {
             c.training.pretrained = self.pretrained.clone();
         }
@@ -349,6 +354,7 @@ impl ExperimentFlags {
         a.arch.is_some()
             || a.width_multiplier.is_some()
             || a.dropout.is_some()
+            || a.time_pooling.is_some()
             || a.pretrained.is_some()
             || a.freeze_until.is_some()
             || a.features.is_some()

@@ -7,6 +7,7 @@ use std::path::Path;
 use clap::Parser;
 use lungsound_infer::EvalSplit;
 use lungsound_infer::config::MixupMode;
+use lungsound_models::TimePooling;
 use lungsound_train::Recipe;
 
 use super::super::TrainArgs;
@@ -88,6 +89,16 @@ fn flags_override_the_recipe() {
         Cli::try_parse_from(["train", "--recipe", &path, "--spec-augment", "2:8"]).is_err(),
         "SpecAugment needs four numbers"
     );
+    assert!(Cli::try_parse_from(["train", "--recipe", &path, "--time-pooling", "max"]).is_err());
+    // Attention pooling is small-cnn's: refused for the recipe's VGG, taken with --arch small-cnn.
+    let attention = |extra: &[&str]| {
+        let flags = [&["--recipe", &path, "--time-pooling", "attention"], extra].concat();
+        args(&flags).experiment.recipe_experiment(&r)
+    };
+    let err = format!("{:#}", attention(&[]).unwrap_err());
+    assert!(err.contains("small-cnn option"), "{err}");
+    let c = attention(&["--arch", "small-cnn"]).unwrap();
+    assert_eq!(c.model.time_pooling, TimePooling::Attention);
 }
 
 #[test]
