@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use lungsound_models::{Arch, ModelConfig, build, parameter_count};
+use lungsound_models::{Arch, ModelConfig, TimePooling, build, parameter_count};
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
 
@@ -264,6 +264,52 @@ fn small_cnn_takes_other_input_sizes_and_widths() {
         let (_vs, model) = built(&cfg, 8);
         let out = model.forward_t(&randn(&[2, 1, hw[0], hw[1]], 9), false);
         assert_eq!(out.size(), [2, 4], "{hw:?} at width {width}");
+    }
+}
+
+#[test]
+fn attention_pooling_adds_one_score_head_per_branch_and_gets_gradients() {
+    for (arch, heads) in [
+        (Arch::SmallCnn, vec!["time_attention"]),
+        (
+            Arch::DualNet,
+            vec!["branch_a.time_attention", "branch_b.time_attention"],
+        ),
+    ] {
+        let cfg = ModelConfig {
+            arch,
+            in_channels: 2,
+            width_multiplier: 0.25,
+            num_classes: 3,
+            time_pooling: TimePooling::Attention,
+            ..Default::default()
+        };
+        let (vs, model) = built(&cfg, 10);
+        let mean_max = ModelConfig {
+            time_pooling: TimePooling::MeanMax,
+            ..cfg.clone()
+        };
+        let extra = parameter_count(&vs) - parameter_count(&built(&mean_max, 10).0);
+        assert_eq!(
+            extra,
+            heads.len() * (4 * 64 + 4),
+            "{arch}: [4, C] weights and 4 biases"
+        );
+        let shapes = shapes(&vs);
+        for head in &heads {
+            assert_eq!(shapes[&format!("{head}.weight")], [4, 64], "{arch}");
+        }
+        let xs = randn(&[4, 2, 32, 40], 11);
+        let ys = Tensor::from_slice(&[0i64, 1, 2, 1]);
+        let out = model.forward_t(&xs, false);
+        assert_eq!(out.size(), [4, 3]);
+        // One step moves the attention scores away from zero: the head is trained.
+        adam_step(&vs, &model, &xs, &ys, 1e-3);
+        let moved = vs.variables()[&format!("{}.weight", heads[0])]
+            .abs()
+            .max()
+            .double_value(&[]);
+        assert!(moved > 1e-5, "{arch}: attention weights still zero");
     }
 }
 
