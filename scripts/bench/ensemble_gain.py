@@ -23,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from decision_offsets import biocas, coarse  # noqa: E402
 from event_combinations import read_keyed  # noqa: E402
+from records_from_events import to_21  # noqa: E402
 
 EVENT_CLASSES = ["Normal", "Rhonchi", "Wheeze", "Stridor", "Coarse Crackle", "Fine Crackle", "Wheeze+Crackle"]
 RECORD_CLASSES = ["Normal", "CAS", "DAS", "CAS & DAS", "Poor Quality"]
@@ -33,9 +34,8 @@ def coarser(classes, truth, probs):
     if classes == EVENT_CLASSES:  # 1-1: Normal, Adventitious
         return ("1-1 (summed)", *coarse(truth, probs, classes))
     if classes == RECORD_CLASSES:  # 2-1: Normal, Adventitious (CAS, DAS, both), Poor Quality
-        to21 = np.array([0, 1, 1, 1, 2])
         p = np.stack([probs[:, 0], probs[:, 1:4].sum(1), probs[:, 4]], 1)
-        return "2-1 (summed)", to21[truth], p
+        return "2-1 (summed)", to_21(truth), p
     return None
 
 
