@@ -236,13 +236,19 @@ impl ModelConfig {
         self.dual_backbone.unwrap_or(Arch::SmallCnn)
     }
 
+    /// The architecture of the network's body: `arch`, or for `dualnet`
+    /// the backbone of its branches.
+    pub fn body_arch(&self) -> Arch {
+        match self.arch {
+            Arch::DualNet => self.dual_backbone(),
+            arch => arch,
+        }
+    }
+
     /// The smallest `[height, width]` this configuration takes (for
     /// `dualnet`, its backbone's).
     pub fn min_input(&self) -> [i64; 2] {
-        match self.arch {
-            Arch::DualNet => self.dual_backbone().min_input(),
-            arch => arch.min_input(),
-        }
+        self.body_arch().min_input()
     }
 
     /// Channels each backbone sees: `in_channels`, or half of it for `dualnet`.
@@ -277,14 +283,11 @@ impl ModelConfig {
                 self.width_multiplier
             ));
         }
-        let pooling_arch = match self.arch {
-            Arch::DualNet => self.dual_backbone(),
-            arch => arch,
-        };
-        if !self.time_pooling.is_mean_max() && pooling_arch != Arch::SmallCnn {
+        let body = self.body_arch();
+        if !self.time_pooling.is_mean_max() && body != Arch::SmallCnn {
             return fail(format!(
                 "time_pooling = \"attention\" is a small-cnn option (also as dualnet's backbone); \
-                 {pooling_arch} ends in global average pooling"
+                 {body} ends in global average pooling"
             ));
         }
         if self.arch == Arch::DualNet {

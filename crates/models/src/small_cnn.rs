@@ -80,10 +80,26 @@ fn block(p: nn::Path, c_in: i64, c_out: i64, double: bool) -> impl ModuleT + 'st
 /// # Shapes
 /// `[batch, channels, freq, time]` → `[batch, 2 · channels · FREQ_BANDS]`
 pub fn freq_band_pool(xs: &Tensor) -> Tensor {
-    let time = xs.size()[3];
-    // Average within each of FREQ_BANDS frequency bands, keep time.
-    let bands = xs.adaptive_avg_pool2d([FREQ_BANDS, time]); // [B, C, bands, T]
+    let bands = freq_bands(xs);
     let mean = bands.mean_dim(3, false, bands.kind()); // [B, C, bands]
+    with_max_over_time(mean, &bands)
+}
+
+/// The average within each of [`FREQ_BANDS`] frequency bands, time kept.
+///
+/// # Shapes
+/// `[batch, channels, freq, time]` → `[batch, channels, FREQ_BANDS, time]`
+fn freq_bands(xs: &Tensor) -> Tensor {
+    let time = xs.size()[3];
+    xs.adaptive_avg_pool2d([FREQ_BANDS, time])
+}
+
+/// A pooled mean of `bands` with their max over time beside it, flattened.
+///
+/// # Shapes
+/// `mean` `[batch, channels, FREQ_BANDS]`, `bands` `[batch, channels, FREQ_BANDS, time]`
+/// → `[batch, 2 · channels · FREQ_BANDS]`
+fn with_max_over_time(mean: Tensor, bands: &Tensor) -> Tensor {
     let (max, _) = bands.max_dim(3, false); // [B, C, bands]
     Tensor::cat(&[mean, max], 1).flatten(1, -1)
 }
@@ -99,15 +115,13 @@ pub fn freq_band_pool(xs: &Tensor) -> Tensor {
 /// `xs` `[batch, channels, freq, time]`, `weight` `[FREQ_BANDS, channels]`,
 /// `bias` `[FREQ_BANDS]` → `[batch, 2 · channels · FREQ_BANDS]`
 pub fn attention_band_pool(xs: &Tensor, weight: &Tensor, bias: &Tensor) -> Tensor {
-    let time = xs.size()[3];
-    let bands = xs.adaptive_avg_pool2d([FREQ_BANDS, time]); // [B, C, bands, T]
+    let bands = freq_bands(xs); // [B, C, bands, T]
     let kind = bands.kind();
     let per_channel = weight.transpose(0, 1).unsqueeze(0).unsqueeze(-1); // [1, C, bands, 1]
     let scores = (&bands * per_channel).sum_dim_intlist(1, false, kind) + bias.view([1, -1, 1]); // [B, bands, T]
     let attention = scores.softmax(-1, kind).unsqueeze(1); // [B, 1, bands, T]
     let mean = (&bands * attention).sum_dim_intlist(3, false, kind); // [B, C, bands]
-    let (max, _) = bands.max_dim(3, false); // [B, C, bands]
-    Tensor::cat(&[mean, max], 1).flatten(1, -1)
+    with_max_over_time(mean, &bands)
 }
 
 /// The widths for a width multiplier (rounded, at least 4 channels).
@@ -165,6 +179,11 @@ mod tests {
     use super::*;
     use tch::{Device, Kind};
 
+    /// A tensor's values, flattened.
+    fn values(t: &Tensor) -> Vec<f32> {
+        t.reshape([-1]).try_into().unwrap_or_default()
+    }
+
     #[test]
     fn freq_band_pool_keeps_band_position() {
         // Energy in the top band only: the pooled vector must say which band.
@@ -172,12 +191,7 @@ mod tests {
         let _ = xs.narrow(2, 6, 2).fill_(1.0);
         let pooled = freq_band_pool(&xs);
         assert_eq!(pooled.size(), [1, 2 * FREQ_BANDS]);
-        let v: Vec<f32> = pooled.reshape([-1]).try_into().unwrap_or_default();
-        assert_eq!(v, [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
-    }
-
-    fn values(t: &Tensor) -> Vec<f32> {
-        t.reshape([-1]).try_into().unwrap_or_default()
+        assert_eq!(values(&pooled), [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
     }
 
     #[test]
