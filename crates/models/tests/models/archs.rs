@@ -7,7 +7,7 @@ use lungsound_models::{Arch, ModelConfig, TimePooling, build, parameter_count};
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
 
-use crate::{adam_step, big_model_lock, built, fixture, randn};
+use crate::{adam_step, big_model_lock, built, fixture, randn, rng_lock};
 
 /// Adam's learning rate for the one-step test. Adam's first step moves every
 /// weight by about `lr`; VGG's 25088 → 4096 layer without batch norm turns
@@ -134,10 +134,14 @@ fn check(arch: Arch, backbone: Arch) -> usize {
         eval.equal(&model.forward_t(&xs, false)),
         "{arch}: eval not deterministic"
     );
-    let train1 = model.forward_t(&xs, true);
+    let (train1, train2) = {
+        // Dropout draws from the global generator: under the lock (see `train_loss`).
+        let _rng = rng_lock();
+        (model.forward_t(&xs, true), model.forward_t(&xs, true))
+    };
     assert_eq!(train1.size(), [2, 7]);
     assert!(
-        !train1.equal(&model.forward_t(&xs, true)),
+        !train1.equal(&train2),
         "{arch}: dropout inactive in training mode"
     );
     if let Some(name) = torchvision_name(arch) {

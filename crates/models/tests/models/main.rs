@@ -34,7 +34,7 @@ pub fn one_thread_per_test() {
 /// Held from seeding libtorch's global generator until the random tensors
 /// are drawn, so that tests running in parallel do not interleave draws and
 /// every test sees the same weights and inputs on every run.
-fn rng_lock() -> MutexGuard<'static, ()> {
+pub fn rng_lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -65,6 +65,9 @@ pub fn randn(shape: &[i64], seed: i64) -> Tensor {
 /// Cross-entropy of `model` on `(xs, ys)` in training mode (batch
 /// statistics); deterministic for a model without dropout.
 pub fn train_loss(model: &Model, xs: &Tensor, ys: &Tensor) -> Tensor {
+    // Dropout masks come from the global generator: drawn under the lock, so that they
+    // never land between another test's seeding and its draws.
+    let _rng = rng_lock();
     model.forward_t(xs, true).cross_entropy_for_logits(ys)
 }
 
