@@ -9,20 +9,25 @@ probabilities). For every fold finished in both, prints the BioCAS Score on the 
 and with Poor Quality re-weighted to `--pq-share` of the records (every other record keeps weight 1:
 train2022 has 9 % Poor Quality, other collections far fewer), the Normal recall (SP, half of the
 Score, which the official test sets showed to be the first casualty), and the paired per-fold
-differences candidate − baseline with their mean ± sd. Standard library only.
+differences candidate − baseline with their mean ± sd. Standard library only, so the
+`biocas` and Poor Quality weights here are plain-Python twins of decision_offsets.py's and
+records_stacking.py's numpy ones (same formulas).
 """
 import argparse
 import csv
 import json
 import pathlib
-import statistics
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from cv_compare import mean_sd  # noqa: E402
 
 NORMAL = "Normal"
 POOR_QUALITY = "Poor Quality"
 
 
 def load(path):
-    """{fold: [(true, predicted)]} from an out-of-fold predictions file."""
+    """{fold: [(record, true, predicted)]} from an out-of-fold predictions file."""
     by_fold = {}
     with open(path) as f:
         for row in csv.DictReader(f):
@@ -57,11 +62,6 @@ def biocas(pairs, pq_share=None):
     sp = sp_num / sp_den if sp_den else 0.0
     harmonic = 2 * se * sp / (se + sp) if se + sp else 0.0
     return ((se + sp) / 2 + harmonic) / 2, se, sp
-
-
-def mean_sd(values, signed=False):
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):{'+' if signed else ''}.4f} ± {sd:.4f}"
 
 
 def main():
